@@ -1,0 +1,177 @@
+//! The transaction pool: per-sender nonce order, pending (executable now) and queued (behind a
+//! nonce gap), replacement only at ≥ 10% higher fees, and a size bound.
+
+use alloy_consensus::{Transaction, TxEnvelope};
+use alloy_primitives::{Address, B256};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+
+/// A transaction in the pool.
+#[derive(Debug, Clone)]
+pub struct PooledTx {
+    /// The signed transaction.
+    pub tx: TxEnvelope,
+    /// Its recovered sender.
+    pub sender: Address,
+    /// Its hash.
+    pub hash: B256,
+}
+
+impl PooledTx {
+    fn nonce(&self) -> u64 {
+        self.tx.nonce()
+    }
+}
+
+/// Pool rejections, worded as geth words them (clients match on these).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    /// The same transaction is already pooled.
+    #[error("already known")]
+    AlreadyKnown,
+    /// A transaction with this nonce is pooled and the new one does not pay 10% more.
+    #[error("replacement transaction underpriced")]
+    ReplacementUnderpriced,
+    /// The pool is at its bound.
+    #[error("txpool is full")]
+    Full,
+}
+
+/// Pending and queued transactions by sender.
+#[derive(Debug)]
+pub struct TxPool {
+    by_hash: HashMap<B256, PooledTx>,
+    by_sender: HashMap<Address, BTreeMap<u64, B256>>,
+    max_size: usize,
+}
+
+impl TxPool {
+    /// An empty pool holding at most `max_size` transactions.
+    pub fn new(max_size: usize) -> Self {
+        Self { by_hash: HashMap::new(), by_sender: HashMap::new(), max_size }
+    }
+
+    /// Number of transactions held.
+    pub fn len(&self) -> usize {
+        self.by_hash.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.by_hash.is_empty()
+    }
+
+    /// A pooled transaction by hash.
+    pub fn get(&self, hash: &B256) -> Option<&PooledTx> {
+        self.by_hash.get(hash)
+    }
+
+    /// Adds a validated transaction; returns the hash of one it replaced, if any.
+    pub fn add(&mut self, ptx: PooledTx) -> Result<Option<B256>, PoolError> {
+        if self.by_hash.contains_key(&ptx.hash) {
+            return Err(PoolError::AlreadyKnown);
+        }
+        let nonce = ptx.nonce();
+        let existing = self.by_sender.get(&ptx.sender).and_then(|m| m.get(&nonce)).copied();
+        if let Some(old_hash) = existing {
+            let old = &self.by_hash[&old_hash].tx;
+            let bump = |old: u128, new: u128| new >= old.saturating_add(old / 10);
+            let old_tip = old.max_priority_fee_per_gas().unwrap_or(old.max_fee_per_gas());
+            let new_tip = ptx.tx.max_priority_fee_per_gas().unwrap_or(ptx.tx.max_fee_per_gas());
+            if !bump(old.max_fee_per_gas(), ptx.tx.max_fee_per_gas()) || !bump(old_tip, new_tip) {
+                return Err(PoolError::ReplacementUnderpriced);
+            }
+            self.by_hash.remove(&old_hash);
+        } else if self.by_hash.len() >= self.max_size {
+            return Err(PoolError::Full);
+        }
+        self.by_sender.entry(ptx.sender).or_default().insert(nonce, ptx.hash);
+        self.by_hash.insert(ptx.hash, ptx);
+        Ok(existing)
+    }
+
+    /// The nonce after the sender's contiguous run starting at `state_nonce`.
+    pub fn pending_nonce(&self, sender: Address, state_nonce: u64) -> u64 {
+        let mut n = state_nonce;
+        if let Some(m) = self.by_sender.get(&sender) {
+            while m.contains_key(&n) {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Executable transactions, each sender's in nonce order starting at its state nonce,
+    /// senders interleaved best tip first. `state_nonce` gives each sender's current nonce.
+    pub fn pending(&self, state_nonce: impl Fn(Address) -> u64, base_fee: u64) -> Vec<PooledTx> {
+        let mut runs: Vec<Vec<&PooledTx>> = Vec::new();
+        for (sender, m) in &self.by_sender {
+            let mut n = state_nonce(*sender);
+            let mut run = Vec::new();
+            while let Some(h) = m.get(&n) {
+                run.push(&self.by_hash[h]);
+                n += 1;
+            }
+            if !run.is_empty() {
+                run.reverse();
+                runs.push(run);
+            }
+        }
+        let tip = |p: &PooledTx| p.tx.effective_tip_per_gas(base_fee).unwrap_or(0);
+        // Repeatedly take the best head among the senders' runs (ties: lower hash first).
+        let mut heap: BinaryHeap<(u128, Reverse<B256>, usize)> = runs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.last().map(|p| (tip(p), Reverse(p.hash), i)))
+            .collect();
+        let mut out = Vec::new();
+        while let Some((_, _, i)) = heap.pop() {
+            if let Some(p) = runs[i].pop() {
+                out.push(p.clone());
+            }
+            if let Some(next) = runs[i].last() {
+                heap.push((tip(next), Reverse(next.hash), i));
+            }
+        }
+        out
+    }
+
+    /// All transactions of a sender, by nonce.
+    pub fn by_sender(&self, sender: Address) -> Vec<PooledTx> {
+        self.by_sender
+            .get(&sender)
+            .map(|m| m.values().map(|h| self.by_hash[h].clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Every pooled transaction.
+    pub fn all(&self) -> impl Iterator<Item = &PooledTx> {
+        self.by_hash.values()
+    }
+
+    /// Removes one transaction.
+    pub fn remove(&mut self, hash: &B256) -> Option<PooledTx> {
+        let ptx = self.by_hash.remove(hash)?;
+        if let Some(m) = self.by_sender.get_mut(&ptx.sender) {
+            m.remove(&ptx.nonce());
+            if m.is_empty() {
+                self.by_sender.remove(&ptx.sender);
+            }
+        }
+        Some(ptx)
+    }
+
+    /// Drops a sender's transactions whose nonce is below `state_nonce` (mined or stale).
+    pub fn prune_sender(&mut self, sender: Address, state_nonce: u64) {
+        let Some(m) = self.by_sender.get_mut(&sender) else { return };
+        let stale: Vec<u64> = m.range(..state_nonce).map(|(n, _)| *n).collect();
+        for n in stale {
+            if let Some(h) = m.remove(&n) {
+                self.by_hash.remove(&h);
+            }
+        }
+        if m.is_empty() {
+            self.by_sender.remove(&sender);
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Executing a block's transactions: receipts, logs bloom, fees and state changes.
+
+use crate::{cfg_env, tx_env, BlockParams, ExecError};
+use alloy_consensus::{
+    Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, Transaction, TxEnvelope, TxType,
+};
+use alloy_eips::Typed2718;
+use alloy_primitives::{Address, Bloom, U256};
+use revm::context::result::{EVMError, ExecResultAndState, InvalidTransaction};
+use revm::context::{Context, ContextTr};
+use revm::database::CacheDB;
+use revm::database_interface::{Database, DatabaseRef};
+use revm::handler::{ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
+use revm::state::{Account, EvmState};
+use scion_types::{AccountChange, AccountInfo, StateChanges};
+
+/// How strict to be with transactions that cannot run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Building a block: skip such transactions and report them.
+    Build,
+    /// Importing a block: any such transaction makes the block invalid.
+    Import,
+}
+
+/// A transaction left out of a block being built, and why.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    /// The transaction.
+    pub tx: TxEnvelope,
+    /// Its sender.
+    pub sender: Address,
+    /// Why it was left out.
+    pub reason: String,
+    /// True when it may fit a later block (it did not fit the gas left); false when invalid.
+    pub retry: bool,
+}
+
+/// What executing a block produced.
+#[derive(Debug, Default)]
+pub struct BlockOutcome {
+    /// Transactions included, in order.
+    pub transactions: Vec<TxEnvelope>,
+    /// Their senders.
+    pub senders: Vec<Address>,
+    /// One receipt per included transaction.
+    pub receipts: Vec<ReceiptEnvelope>,
+    /// All state changes, fees to the beneficiary included.
+    pub changes: StateChanges,
+    /// Gas used by the block.
+    pub gas_used: u64,
+    /// Bloom of every log.
+    pub logs_bloom: Bloom,
+    /// Fees paid to the beneficiary (base fee and tips), in wei.
+    pub fees: U256,
+    /// Transactions left out (build mode only).
+    pub rejected: Vec<Rejected>,
+}
+
+/// Executes `txs` in order on the state `db` under `params`.
+pub fn execute_block<DB>(
+    db: DB,
+    chain_id: u64,
+    params: &BlockParams,
+    txs: impl IntoIterator<Item = (TxEnvelope, Address)>,
+    mode: Mode,
+) -> Result<BlockOutcome, ExecError>
+where
+    DB: DatabaseRef,
+    DB::Error: std::fmt::Display,
+{
+    let mut evm = Context::mainnet()
+        .with_db(CacheDB::new(db))
+        .with_block(params.block_env())
+        .with_cfg(cfg_env(chain_id))
+        .build_mainnet();
+    let mut out = BlockOutcome::default();
+    for (tx, sender) in txs {
+        let index = out.transactions.len();
+        let reject = |out: &mut BlockOutcome, reason: String, retry: bool| {
+            if mode == Mode::Import {
+                return Err(ExecError::InvalidTransaction { index, reason });
+            }
+            out.rejected.push(Rejected { tx: tx.clone(), sender, reason, retry });
+            Ok(())
+        };
+        if tx.gas_limit() > params.gas_limit.saturating_sub(out.gas_used) {
+            reject(&mut out, "exceeds block gas limit".into(), true)?;
+            continue;
+        }
+        let env = match tx_env(&tx, sender) {
+            Ok(env) => env,
+            Err(e) => {
+                reject(&mut out, e.to_string(), false)?;
+                continue;
+            }
+        };
+        let ExecResultAndState { result, mut state } = match evm.transact(env) {
+            Ok(r) => r,
+            Err(EVMError::Transaction(e)) => {
+                // A fee below this block's base fee may fit a later, cheaper block.
+                let retry = matches!(e, InvalidTransaction::GasPriceLessThanBasefee);
+                reject(&mut out, invalid_tx_message(&e), retry)?;
+                continue;
+            }
+            Err(e) => return Err(ExecError::Database(e.to_string())),
+        };
+        let gas_used = result.tx_gas_used();
+        // Fees are never burned: the base fee goes to the beneficiary with the tip.
+        let base_fee_part = U256::from(params.base_fee) * U256::from(gas_used);
+        if !base_fee_part.is_zero() {
+            if !state.contains_key(&params.beneficiary) {
+                let info = evm
+                    .ctx
+                    .db_mut()
+                    .basic(params.beneficiary)
+                    .map_err(|e| ExecError::Database(e.to_string()))?
+                    .unwrap_or_default();
+                state.insert(params.beneficiary, Account::from(info));
+            }
+            if let Some(acc) = state.get_mut(&params.beneficiary) {
+                acc.info.balance = acc.info.balance.saturating_add(base_fee_part);
+                acc.mark_touch();
+            }
+        }
+        let price = tx.effective_gas_price(Some(params.base_fee));
+        out.fees += U256::from(price) * U256::from(gas_used);
+        merge(&mut out.changes, &state);
+        evm.commit(state);
+
+        out.gas_used += gas_used;
+        let receipt = Receipt {
+            status: Eip658Value::Eip658(result.is_success()),
+            cumulative_gas_used: out.gas_used,
+            logs: result.into_logs(),
+        };
+        let with_bloom: ReceiptWithBloom = receipt.into();
+        out.logs_bloom.accrue_bloom(&with_bloom.logs_bloom);
+        out.receipts.push(receipt_envelope(tx.ty(), with_bloom));
+        out.transactions.push(tx);
+        out.senders.push(sender);
+    }
+    Ok(out)
+}
+
+fn receipt_envelope(ty: u8, r: ReceiptWithBloom) -> ReceiptEnvelope {
+    match TxType::try_from(ty) {
+        Ok(TxType::Eip2930) => ReceiptEnvelope::Eip2930(r),
+        Ok(TxType::Eip1559) => ReceiptEnvelope::Eip1559(r),
+        Ok(TxType::Eip7702) => ReceiptEnvelope::Eip7702(r),
+        Ok(TxType::Eip4844) => ReceiptEnvelope::Eip4844(r),
+        _ => ReceiptEnvelope::Legacy(r),
+    }
+}
+
+/// Folds one transaction's state into the block's changes.
+fn merge(changes: &mut StateChanges, state: &EvmState) {
+    for (addr, acc) in state {
+        if !acc.is_touched() {
+            continue;
+        }
+        let entry = changes.accounts.entry(*addr).or_default();
+        if acc.is_selfdestructed() || acc.is_empty() {
+            // Destroyed, or touched and empty (EIP-161): gone, storage and all.
+            *entry = AccountChange { info: None, wiped: true, storage: Default::default() };
+            continue;
+        }
+        if acc.is_created() {
+            entry.wiped = true;
+            entry.storage.clear();
+        }
+        let new_code = if acc.info.code_hash != acc.original_info().code_hash {
+            acc.info.code.as_ref().map(|c| c.original_bytes())
+        } else {
+            entry.info.as_ref().and_then(|i| i.new_code.clone())
+        };
+        entry.info = Some(AccountInfo {
+            nonce: acc.info.nonce,
+            balance: acc.info.balance,
+            code_hash: acc.info.code_hash,
+            new_code,
+        });
+        for (slot, value) in &acc.storage {
+            if value.is_changed() {
+                entry.storage.insert(*slot, value.present_value);
+            }
+        }
+    }
+}
+
+/// geth's wording for a transaction that cannot run, which wallets and libraries match on.
+pub fn invalid_tx_message(e: &InvalidTransaction) -> String {
+    use InvalidTransaction as I;
+    match e {
+        I::NonceTooLow { tx, state } => format!("nonce too low: next nonce {state}, tx nonce {tx}"),
+        I::NonceTooHigh { tx, state } => {
+            format!("nonce too high: next nonce {state}, tx nonce {tx}")
+        }
+        I::LackOfFundForMaxFee { fee, balance } => {
+            format!("insufficient funds for gas * price + value: have {balance} want {fee}")
+        }
+        I::GasPriceLessThanBasefee => "max fee per gas less than block base fee".into(),
+        I::CallerGasLimitMoreThanBlock => "exceeds block gas limit".into(),
+        I::CallGasCostMoreThanGasLimit { .. } | I::GasFloorMoreThanGasLimit { .. } => {
+            "intrinsic gas too low".into()
+        }
+        I::InvalidChainId | I::MissingChainId => "invalid chain id for signer".into(),
+        I::PriorityFeeGreaterThanMaxFee => {
+            "max priority fee per gas higher than max fee per gas".into()
+        }
+        I::RejectCallerWithCode => "sender not an eoa".into(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,149 @@
+//! eth_call and eth_estimateGas: run a transaction on a state without keeping its changes.
+
+use crate::block::invalid_tx_message;
+use crate::{cfg_env, BlockParams, ExecError};
+use alloy_primitives::{Bytes, U256};
+use revm::context::result::{EVMError, ExecutionResult};
+use revm::context::{Context, TxEnv};
+use revm::database::CacheDB;
+use revm::database_interface::DatabaseRef;
+use revm::handler::{ExecuteEvm, MainBuilder, MainContext};
+
+/// Ethereum's per-transaction gas cap since Osaka (EIP-7825): what estimates may not exceed.
+pub const TX_GAS_CAP: u64 = 1 << 24;
+
+/// How a call ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// Returned normally.
+    Success {
+        /// Return data.
+        output: Bytes,
+        /// Gas used.
+        gas_used: u64,
+    },
+    /// Reverted with data.
+    Revert {
+        /// Revert data.
+        output: Bytes,
+        /// Gas used.
+        gas_used: u64,
+    },
+    /// Halted (out of gas, invalid opcode, …).
+    Halt {
+        /// Why.
+        reason: String,
+        /// Gas used.
+        gas_used: u64,
+    },
+}
+
+impl CallOutcome {
+    /// Gas used in every case.
+    pub fn gas_used(&self) -> u64 {
+        match self {
+            Self::Success { gas_used, .. }
+            | Self::Revert { gas_used, .. }
+            | Self::Halt { gas_used, .. } => *gas_used,
+        }
+    }
+}
+
+/// Runs `tx` on `db` under `params` and returns how it ended. Nonce checks are off, and with a
+/// zero gas price the base-fee check is off too, as geth does for eth_call.
+pub fn call<DB>(
+    db: &DB,
+    chain_id: u64,
+    params: &BlockParams,
+    tx: TxEnv,
+    for_estimate: bool,
+) -> Result<CallOutcome, ExecError>
+where
+    DB: DatabaseRef,
+    DB::Error: std::fmt::Display,
+{
+    let mut cfg = cfg_env(chain_id);
+    cfg.disable_nonce_check = true;
+    cfg.disable_base_fee = tx.gas_price == 0;
+    if !for_estimate {
+        // A call may use the whole block, like geth's eth_call gas cap.
+        cfg.tx_gas_limit_cap = Some(u64::MAX);
+    }
+    let mut block = params.block_env();
+    if tx.gas_price == 0 {
+        block.basefee = 0;
+    }
+    let mut evm = Context::mainnet()
+        .with_db(CacheDB::new(db))
+        .with_block(block)
+        .with_cfg(cfg)
+        .build_mainnet();
+    let result = match evm.transact(tx) {
+        Ok(r) => r.result,
+        Err(EVMError::Transaction(e)) => {
+            return Err(ExecError::InvalidTransaction { index: 0, reason: invalid_tx_message(&e) })
+        }
+        Err(e) => return Err(ExecError::Database(e.to_string())),
+    };
+    let gas_used = result.tx_gas_used();
+    Ok(match result {
+        ExecutionResult::Success { output, .. } => {
+            CallOutcome::Success { output: output.into_data(), gas_used }
+        }
+        ExecutionResult::Revert { output, .. } => CallOutcome::Revert { output, gas_used },
+        ExecutionResult::Halt { reason, .. } => {
+            CallOutcome::Halt { reason: format!("{reason:?}"), gas_used }
+        }
+    })
+}
+
+/// The least gas limit with which `tx` succeeds, by binary search between the gas it used
+/// and `cap`. A transaction that fails even at `cap` returns its failing outcome.
+pub fn estimate_gas<DB>(
+    db: &DB,
+    chain_id: u64,
+    params: &BlockParams,
+    mut tx: TxEnv,
+    cap: u64,
+) -> Result<Result<u64, CallOutcome>, ExecError>
+where
+    DB: DatabaseRef,
+    DB::Error: std::fmt::Display,
+{
+    let hi_limit = cap.min(params.gas_limit).min(TX_GAS_CAP);
+    tx.gas_limit = hi_limit;
+    let first = call(db, chain_id, params, tx.clone(), true)?;
+    let CallOutcome::Success { gas_used, .. } = first else { return Ok(Err(first)) };
+    // Refunds and the 63/64 rule mean the gas used may not be enough as a limit: search.
+    let mut lo = gas_used.saturating_sub(1);
+    let mut hi = hi_limit;
+    // Most transactions succeed with a little headroom over the gas used; try that first.
+    let optimistic = (gas_used + 2_300).saturating_mul(64) / 63;
+    if optimistic < hi {
+        tx.gas_limit = optimistic;
+        match call(db, chain_id, params, tx.clone(), true) {
+            Ok(CallOutcome::Success { .. }) => hi = optimistic,
+            _ => lo = optimistic,
+        }
+    }
+    while lo + 1 < hi {
+        let mid = lo + (hi - lo) / 2;
+        tx.gas_limit = mid;
+        match call(db, chain_id, params, tx.clone(), true) {
+            Ok(CallOutcome::Success { .. }) => hi = mid,
+            // Too little gas shows up as a halt, a revert, or "intrinsic gas too low".
+            Ok(_) | Err(ExecError::InvalidTransaction { .. }) => lo = mid,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Ok(hi))
+}
+
+/// The balance-based ceiling geth applies to estimates: what `balance` can pay at `price`.
+pub fn gas_allowance(balance: U256, value: U256, price: u128) -> u64 {
+    if price == 0 {
+        return u64::MAX;
+    }
+    let avail = balance.saturating_sub(value) / U256::from(price);
+    u64::try_from(avail).unwrap_or(u64::MAX)
+}

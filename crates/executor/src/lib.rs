@@ -1,0 +1,119 @@
+//! Scion's execution engine: revm wired with Scion's rules. It turns a block's environment
+//! and transactions into receipts and state changes, and answers calls and gas estimates.
+//! It never touches storage: it reads state through any revm `DatabaseRef`.
+
+mod block;
+mod call;
+mod tx;
+
+pub use block::{execute_block, invalid_tx_message, BlockOutcome, Mode, Rejected};
+pub use call::{call, estimate_gas, gas_allowance, CallOutcome, TX_GAS_CAP};
+pub use tx::{tx_env, TxError};
+
+use alloy_primitives::{Address, B256, U256};
+use revm::context::{BlockEnv, CfgEnv};
+use revm::context_interface::block::BlobExcessGasAndPrice;
+use revm::primitives::hardfork::SpecId;
+
+/// The EVM rules Scion runs: Ethereum's latest (Osaka), blob transactions excluded.
+pub const SPEC: SpecId = SpecId::OSAKA;
+
+/// Errors of the executor.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// A transaction is invalid in this block (someone else's input).
+    #[error("transaction {index} is invalid: {reason}")]
+    InvalidTransaction {
+        /// Position in the block.
+        index: usize,
+        /// Why, in geth's words where geth has words for it.
+        reason: String,
+    },
+    /// The state database failed.
+    #[error("state database: {0}")]
+    Database(String),
+    /// A transaction could not be turned into an EVM transaction.
+    #[error(transparent)]
+    Tx(#[from] TxError),
+}
+
+/// The block-level inputs to execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockParams {
+    /// Height.
+    pub number: u64,
+    /// Unix time.
+    pub timestamp: u64,
+    /// Receives all fees.
+    pub beneficiary: Address,
+    /// Gas limit.
+    pub gas_limit: u64,
+    /// Base fee per gas.
+    pub base_fee: u64,
+    /// PREVRANDAO.
+    pub prevrandao: B256,
+}
+
+impl BlockParams {
+    /// The revm block environment.
+    pub fn block_env(&self) -> BlockEnv {
+        BlockEnv {
+            number: U256::from(self.number),
+            beneficiary: self.beneficiary,
+            timestamp: U256::from(self.timestamp),
+            gas_limit: self.gas_limit,
+            basefee: self.base_fee,
+            difficulty: U256::ZERO,
+            prevrandao: Some(self.prevrandao),
+            blob_excess_gas_and_price: Some(BlobExcessGasAndPrice::new_with_spec(0, SPEC)),
+            ..Default::default()
+        }
+    }
+}
+
+/// The revm configuration for a chain id.
+pub fn cfg_env(chain_id: u64) -> CfgEnv {
+    let mut cfg = CfgEnv::new_with_spec(SPEC);
+    cfg.chain_id = chain_id;
+    cfg
+}
+
+/// EIP-1559 base fee of the block after `parent` (elasticity 2, change denominator 8), never
+/// below [`MIN_BASE_FEE`].
+pub fn next_base_fee(parent_gas_used: u64, parent_gas_limit: u64, parent_base_fee: u64) -> u64 {
+    let target = parent_gas_limit / 2;
+    if target == 0 {
+        return parent_base_fee;
+    }
+    let base = u128::from(parent_base_fee);
+    let next = match parent_gas_used.cmp(&target) {
+        std::cmp::Ordering::Equal => base,
+        std::cmp::Ordering::Greater => {
+            let delta = base * u128::from(parent_gas_used - target) / u128::from(target) / 8;
+            base + delta.max(1)
+        }
+        std::cmp::Ordering::Less => {
+            let delta = base * u128::from(target - parent_gas_used) / u128::from(target) / 8;
+            base.saturating_sub(delta)
+        }
+    };
+    u64::try_from(next).unwrap_or(u64::MAX).max(MIN_BASE_FEE)
+}
+
+/// The lowest base fee: low enough to be negligible, high enough that a +12.5% step moves it.
+pub const MIN_BASE_FEE: u64 = 7;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_fee_follows_eip1559() {
+        // Full block: +12.5%. Empty block: −12.5%. At target: unchanged.
+        assert_eq!(next_base_fee(30_000_000, 30_000_000, 1_000_000_000), 1_125_000_000);
+        assert_eq!(next_base_fee(0, 30_000_000, 1_000_000_000), 875_000_000);
+        assert_eq!(next_base_fee(15_000_000, 30_000_000, 1_000_000_000), 1_000_000_000);
+        assert_eq!(next_base_fee(0, 30_000_000, 7), MIN_BASE_FEE);
+        assert!(next_base_fee(30_000_000, 30_000_000, 7) > 7);
+    }
+}

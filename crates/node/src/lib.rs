@@ -1,0 +1,153 @@
+//! The Scion node: a plain `NodeConfig`, and `spawn` that opens the chain, starts the JSON-RPC
+//! server and, in dev mode, the block producer. The `scion` binary turns its CLI into a
+//! `NodeConfig`; tests build one with `NodeConfig::dev()`.
+
+use alloy_primitives::Address;
+use scion_chain::Chain;
+use scion_rpc::RpcContext;
+use scion_types::ChainSpec;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+/// The dev accounts (standard test mnemonic, indexes 0–19), listed by eth_accounts in dev.
+const DEV_ACCOUNTS: &str = include_str!("../../../genesis/dev-accounts.txt");
+
+/// Everything a node needs to start.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Where the database lives.
+    pub datadir: PathBuf,
+    /// JSON-RPC listen address (HTTP and WebSocket); port 0 picks a free port.
+    pub http_addr: SocketAddr,
+    /// The chain.
+    pub spec: ChainSpec,
+    /// Dev mode: instant mining and the dev accounts.
+    pub dev: bool,
+    /// Also seal a block every this often, transactions or not.
+    pub block_time: Option<Duration>,
+}
+
+impl NodeConfig {
+    /// A dev node on 127.0.0.1 with a free port, storing in `datadir`.
+    pub fn dev(datadir: PathBuf) -> Self {
+        Self {
+            datadir,
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            spec: ChainSpec::dev(),
+            dev: true,
+            block_time: None,
+        }
+    }
+}
+
+/// The dev accounts' addresses.
+pub fn dev_accounts() -> Vec<Address> {
+    DEV_ACCOUNTS.split_whitespace().filter_map(|s| s.parse().ok()).collect()
+}
+
+/// A running node.
+pub struct Node {
+    /// The chain.
+    pub chain: Arc<Chain>,
+    /// Where JSON-RPC listens.
+    pub rpc_addr: SocketAddr,
+    server: jsonrpsee::server::ServerHandle,
+    miner: Option<JoinHandle<()>>,
+}
+
+impl Node {
+    /// The HTTP URL of the JSON-RPC endpoint.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.rpc_addr)
+    }
+
+    /// Stops serving and producing blocks.
+    pub async fn stop(self) {
+        if let Some(m) = self.miner {
+            m.abort();
+        }
+        let _ = self.server.stop();
+        self.server.stopped().await;
+    }
+}
+
+/// Starts a node.
+pub async fn spawn(config: NodeConfig) -> eyre::Result<Node> {
+    let spec = config.spec.clone();
+    let datadir = config.datadir.clone();
+    let chain = tokio::task::spawn_blocking(move || Chain::open(&datadir, spec)).await??;
+    let chain = Arc::new(chain);
+    let new_tx = Arc::new(Notify::new());
+    let ctx = RpcContext {
+        chain: chain.clone(),
+        dev_accounts: if config.dev { dev_accounts() } else { vec![] },
+        new_tx: new_tx.clone(),
+    };
+    let (rpc_addr, server) = scion_rpc::start(config.http_addr, ctx).await?;
+    let miner = config.dev.then(|| {
+        tokio::spawn(dev_miner(chain.clone(), new_tx, config.block_time))
+    });
+    Ok(Node { chain, rpc_addr, server, miner })
+}
+
+/// Seals a block whenever transactions are pending, and every `block_time` if set.
+async fn dev_miner(chain: Arc<Chain>, new_tx: Arc<Notify>, block_time: Option<Duration>) {
+    let mut ticker = block_time.map(|t| {
+        let mut i = tokio::time::interval_at(tokio::time::Instant::now() + t, t);
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        i
+    });
+    loop {
+        let mut force = false;
+        tokio::select! {
+            _ = new_tx.notified() => {}
+            _ = async {
+                match ticker.as_mut() {
+                    Some(t) => { t.tick().await; }
+                    None => std::future::pending::<()>().await,
+                }
+            } => { force = true; }
+        }
+        loop {
+            let c = chain.clone();
+            let pending = tokio::task::spawn_blocking(move || c.has_pending()).await;
+            let pending = match pending {
+                Ok(Ok(p)) => p,
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "reading the pool");
+                    false
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "pool task failed");
+                    false
+                }
+            };
+            if !pending && !force {
+                break;
+            }
+            force = false;
+            let c = chain.clone();
+            match tokio::task::spawn_blocking(move || c.mine_block(None)).await {
+                Ok(Ok(b)) => tracing::info!(
+                    number = b.header.number,
+                    txs = b.tx_hashes.len(),
+                    gas = b.header.gas_used,
+                    hash = %b.header.hash(),
+                    "sealed block"
+                ),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "sealing a block failed");
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "sealing task failed");
+                    break;
+                }
+            }
+        }
+    }
+}

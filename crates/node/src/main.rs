@@ -1,0 +1,91 @@
+//! The `scion` command line.
+
+use clap::{Parser, Subcommand};
+use scion_node::NodeConfig;
+use scion_types::ChainSpec;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "scion", version, about = "Scion: a merge-mined smart-contract sidechain for Bitcoin")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a node.
+    Node(NodeArgs),
+}
+
+#[derive(clap::Args)]
+struct NodeArgs {
+    /// Dev chain: instant mining, the test-mnemonic accounts funded.
+    #[arg(long)]
+    dev: bool,
+    /// Genesis file (geth format plus a `scion` section); the dev genesis with --dev.
+    #[arg(long)]
+    genesis: Option<PathBuf>,
+    /// Data directory [default: ~/.scion/<network>].
+    #[arg(long)]
+    datadir: Option<PathBuf>,
+    /// JSON-RPC (HTTP and WebSocket) listen address.
+    #[arg(long = "http.addr", default_value = "127.0.0.1")]
+    http_addr: IpAddr,
+    /// JSON-RPC port.
+    #[arg(long = "http.port", default_value_t = 8545)]
+    http_port: u16,
+    /// Also seal a block every N seconds (dev).
+    #[arg(long = "block-time")]
+    block_time: Option<u64>,
+}
+
+fn node_config(a: NodeArgs) -> eyre::Result<NodeConfig> {
+    let spec = match (&a.genesis, a.dev) {
+        (Some(path), _) => ChainSpec::from_file(path)?,
+        (None, true) => ChainSpec::dev(),
+        (None, false) => eyre::bail!("a genesis file is required without --dev (use --genesis PATH)"),
+    };
+    let datadir = match a.datadir {
+        Some(d) => d,
+        None => {
+            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| ".".into());
+            home.join(".scion").join(&spec.params.network)
+        }
+    };
+    if a.block_time == Some(0) {
+        eyre::bail!("--block-time must be at least 1 second");
+    }
+    Ok(NodeConfig {
+        datadir,
+        http_addr: SocketAddr::new(a.http_addr, a.http_port),
+        spec,
+        dev: a.dev,
+        block_time: a.block_time.map(Duration::from_secs),
+    })
+}
+
+#[tokio::main]
+async fn main() -> eyre::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Node(args) => {
+            let config = node_config(args)?;
+            tracing::info!(datadir = %config.datadir.display(), chain_id = config.spec.chain_id, "starting");
+            let node = scion_node::spawn(config).await?;
+            let head = node.chain.head();
+            tracing::info!(url = %node.http_url(), head = head.number, "JSON-RPC listening (HTTP and WebSocket)");
+            tokio::signal::ctrl_c().await?;
+            tracing::info!("shutting down");
+            node.stop().await;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! Scion's Ethereum JSON-RPC server: jsonrpsee over HTTP and WebSocket on one port, one file
+//! per namespace, and every error mapped to its JSON-RPC code once, in `error.rs`.
+
+pub mod convert;
+pub mod error;
+mod eth;
+mod net;
+mod web3;
+
+pub use eth::{EthApiServer, SUGGESTED_TIP};
+
+use alloy_primitives::Address;
+use jsonrpsee::server::{RpcModule, Server, ServerHandle};
+use scion_chain::Chain;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// What every namespace shares.
+#[derive(Clone)]
+pub struct RpcContext {
+    /// The chain.
+    pub chain: Arc<Chain>,
+    /// Accounts listed by eth_accounts (the dev keys in --dev).
+    pub dev_accounts: Vec<Address>,
+    /// Woken when a transaction enters the pool (the dev miner waits on it).
+    pub new_tx: Arc<Notify>,
+}
+
+/// Errors of the RPC crate.
+#[derive(Debug, thiserror::Error)]
+pub enum RpcError {
+    /// The server could not start.
+    #[error("starting the RPC server on {addr}: {reason}")]
+    Start {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// `scion/v<version>/<os>-<arch>`.
+pub fn client_version() -> String {
+    format!(
+        "scion/v{}/{}-{}",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+/// Every namespace in one module.
+pub fn module(ctx: RpcContext) -> RpcModule<()> {
+    let mut m = RpcModule::new(());
+    // Method names are unique across namespaces, so merging cannot fail.
+    let parts = [
+        eth::EthApiServer::into_rpc(eth::Eth(ctx.clone())).remove_context(),
+        net::NetApiServer::into_rpc(net::Net(ctx)).remove_context(),
+        web3::Web3ApiServer::into_rpc(web3::Web3).remove_context(),
+    ];
+    for part in parts {
+        if let Err(e) = m.merge(part) {
+            tracing::error!(error = %e, "duplicate RPC method");
+        }
+    }
+    m
+}
+
+/// Starts HTTP and WebSocket on `addr`; returns the bound address and the server handle.
+pub async fn start(
+    addr: SocketAddr,
+    ctx: RpcContext,
+) -> Result<(SocketAddr, ServerHandle), RpcError> {
+    let err = |e: &dyn std::fmt::Display| RpcError::Start { addr, reason: e.to_string() };
+    let cors = tower_http::cors::CorsLayer::permissive();
+    let server = Server::builder()
+        .set_http_middleware(tower::ServiceBuilder::new().layer(cors))
+        .max_request_body_size(10 * 1024 * 1024)
+        .build(addr)
+        .await
+        .map_err(|e| err(&e))?;
+    let local = server.local_addr().map_err(|e| err(&e))?;
+    Ok((local, server.start(module(ctx))))
+}

@@ -1,0 +1,40 @@
+//! Scion's storage: an MDBX environment with every table declared in `tables.rs`, the Store
+//! that commits a block and all it changes in one write transaction, the state at any past
+//! block as a revm `DatabaseRef`, and Ethereum's Merkle-Patricia state trie kept node by node.
+
+mod state;
+mod store;
+pub mod tables;
+pub mod trie;
+
+pub use state::StateDb;
+pub use store::{StateUpdate, Store, TxLocation};
+
+use alloy_primitives::B256;
+
+/// Errors of the storage crate.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// MDBX reported an error.
+    #[error("database: {0}")]
+    Mdbx(#[from] signet_libmdbx::MdbxError),
+    /// A read failed in MDBX or in decoding.
+    #[error("database read: {0}")]
+    Read(#[from] signet_libmdbx::ReadError),
+    /// Stored bytes are not what they should be.
+    #[error("corrupt database: {0}")]
+    Corrupt(String),
+    /// The data directory holds another chain.
+    #[error("the data directory holds another chain: its genesis is {found}, this chain's is {expected}")]
+    GenesisMismatch {
+        /// This chain's genesis hash.
+        expected: B256,
+        /// The stored genesis hash.
+        found: B256,
+    },
+    /// A filesystem error.
+    #[error("i/o: {0}")]
+    Io(String),
+}
+
+impl revm::database_interface::DBErrorMarker for StorageError {}

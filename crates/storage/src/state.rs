@@ -1,0 +1,139 @@
+//! The state after a given block, read from the history tables, as a revm `DatabaseRef`.
+
+use crate::{tables, StorageError};
+use alloy_primitives::{Address, B256, U256};
+use alloy_rlp::Decodable;
+use revm::bytecode::Bytecode;
+use revm::database_interface::DatabaseRef;
+use revm::state::AccountInfo;
+use scion_types::{Account, KECCAK_EMPTY};
+use signet_libmdbx::{Database, RoTxSync};
+
+/// Key of an account's entry after `block`.
+pub(crate) fn account_key(addr: Address, block: u64) -> [u8; 28] {
+    let mut k = [0u8; 28];
+    k[..20].copy_from_slice(addr.as_slice());
+    k[20..].copy_from_slice(&block.to_be_bytes());
+    k
+}
+
+/// Key of a storage slot's entry after `block`.
+pub(crate) fn storage_key(addr: Address, slot: U256, block: u64) -> [u8; 60] {
+    let mut k = [0u8; 60];
+    k[..20].copy_from_slice(addr.as_slice());
+    k[20..52].copy_from_slice(&slot.to_be_bytes::<32>());
+    k[52..].copy_from_slice(&block.to_be_bytes());
+    k
+}
+
+/// State after canonical block `number` (`u64::MAX` = the latest), over one read transaction.
+#[derive(Debug)]
+pub struct StateDb {
+    txn: RoTxSync,
+    number: u64,
+}
+
+impl StateDb {
+    pub(crate) fn new(txn: RoTxSync, number: u64) -> Self {
+        Self { txn, number }
+    }
+
+    /// The block this state is after.
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+
+    fn db(&self, name: &str) -> Result<Database, StorageError> {
+        Ok(self.txn.open_db(Some(name))?)
+    }
+
+    /// The newest entry whose key is `prefix ‖ block` with block ≤ this state's number.
+    fn versioned(&self, table: &str, prefix: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let db = self.db(table)?;
+        let mut cursor = self.txn.cursor(db)?;
+        let mut seek = prefix.to_vec();
+        let found: Option<(Vec<u8>, Vec<u8>)> = match self.number.checked_add(1) {
+            Some(next) => {
+                seek.extend_from_slice(&next.to_be_bytes());
+                match cursor.set_range::<Vec<u8>, ()>(&seek)? {
+                    Some(_) => cursor.prev()?,
+                    None => cursor.last()?,
+                }
+            }
+            None => {
+                seek.extend_from_slice(&u64::MAX.to_be_bytes());
+                match cursor.set_range::<Vec<u8>, Vec<u8>>(&seek)? {
+                    Some((k, v)) if k == seek => Some((k, v)),
+                    Some(_) => cursor.prev()?,
+                    None => cursor.last()?,
+                }
+            }
+        };
+        Ok(found.and_then(|(k, v)| {
+            (k.len() == prefix.len() + 8 && k.starts_with(prefix)).then_some(v)
+        }))
+    }
+
+    /// The account record (with storage root), if the account exists.
+    pub fn account(&self, address: Address) -> Result<Option<Account>, StorageError> {
+        let Some(v) = self.versioned(tables::ACCOUNT_HISTORY, address.as_slice())? else {
+            return Ok(None);
+        };
+        if v.is_empty() {
+            return Ok(None);
+        }
+        Account::decode(&mut v.as_slice())
+            .map(Some)
+            .map_err(|e| StorageError::Corrupt(format!("account {address}: {e}")))
+    }
+
+    /// A storage slot's value (zero when unset).
+    pub fn storage(&self, address: Address, slot: U256) -> Result<U256, StorageError> {
+        let prefix = [address.as_slice(), &slot.to_be_bytes::<32>()].concat();
+        Ok(self
+            .versioned(tables::STORAGE_HISTORY, &prefix)?
+            .map(|v| U256::from_be_slice(&v))
+            .unwrap_or_default())
+    }
+
+    /// Contract code by hash (empty for unknown hashes).
+    pub fn code(&self, code_hash: B256) -> Result<Vec<u8>, StorageError> {
+        if code_hash == KECCAK_EMPTY {
+            return Ok(Vec::new());
+        }
+        let db = self.db(tables::CODE)?;
+        Ok(self.txn.get::<Vec<u8>>(db.dbi(), code_hash.as_slice())?.unwrap_or_default())
+    }
+}
+
+impl DatabaseRef for StateDb {
+    type Error = StorageError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
+        Ok(self.account(address)?.map(|a| AccountInfo {
+            balance: a.balance,
+            nonce: a.nonce,
+            code_hash: a.code_hash,
+            code: None,
+            ..Default::default()
+        }))
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+        let code = self.code(code_hash)?;
+        if code.is_empty() {
+            return Ok(Bytecode::default());
+        }
+        Ok(Bytecode::new_raw(code.into()))
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Self::Error> {
+        self.storage(address, index)
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
+        let db = self.db(tables::CANONICAL)?;
+        let v: Option<Vec<u8>> = self.txn.get(db.dbi(), &number.to_be_bytes())?;
+        Ok(v.filter(|v| v.len() == 32).map(|v| B256::from_slice(&v)).unwrap_or_default())
+    }
+}

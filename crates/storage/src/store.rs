@@ -1,0 +1,481 @@
+//! The Store: one MDBX environment holding blocks, receipts, indexes, state history and the
+//! state trie. A block and everything it changes are written in one transaction.
+
+use crate::state::{account_key, storage_key, StateDb};
+use crate::trie::{NodeWrites, TrieUpdate};
+use crate::{tables, StorageError};
+use alloy_consensus::{ReceiptEnvelope, TxEnvelope};
+use alloy_eips::eip2718::{Decodable2718, Encodable2718};
+use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy_rlp::{Decodable, RlpDecodable, RlpEncodable};
+use scion_types::{Account, Block, ChainSpec, Header, StateChanges, EMPTY_ROOT};
+use signet_libmdbx::{
+    DatabaseFlags, Environment, Geometry, RoTxSync, RwTxSync, WriteFlags,
+};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Block body as stored: transactions and uncles.
+#[derive(RlpEncodable, RlpDecodable)]
+struct Body {
+    transactions: Vec<TxEnvelope>,
+    uncles: Vec<Header>,
+}
+
+/// Where a transaction sits: its block and index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxLocation {
+    /// Hash of the block.
+    pub block_hash: B256,
+    /// Index in the block.
+    pub index: u64,
+}
+
+/// The result of applying a block's state changes to the trie, ready to commit.
+#[derive(Debug, Default)]
+pub struct StateUpdate {
+    /// The new state root.
+    pub state_root: B256,
+    /// Accounts after the block (`None` = deleted), storage roots filled in.
+    accounts: BTreeMap<Address, Option<Account>>,
+    /// Accounts whose earlier storage is dropped.
+    wiped: Vec<Address>,
+    /// Trie node writes under their full table keys.
+    trie_writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+/// Scion's database.
+#[derive(Debug)]
+pub struct Store {
+    env: Environment,
+}
+
+fn be(n: u64) -> [u8; 8] {
+    n.to_be_bytes()
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StorageError::Io(format!("{}: {e}", dir.display())))?;
+        let env = Environment::builder()
+            .set_max_dbs(tables::ALL.len() + 4)
+            .set_geometry(Geometry {
+                size: Some(0..(1usize << 40)),
+                growth_step: Some(1 << 26),
+                shrink_threshold: None,
+                page_size: None,
+            })
+            .open(dir)?;
+        let txn = env.begin_rw_sync()?;
+        for t in tables::ALL {
+            txn.create_db(Some(t), DatabaseFlags::empty())?;
+        }
+        txn.commit()?;
+        Ok(Self { env })
+    }
+
+    pub(crate) fn ro(&self) -> Result<RoTxSync, StorageError> {
+        Ok(self.env.begin_ro_sync()?)
+    }
+
+    /// Writes the genesis block and state if the database is empty; otherwise checks that the
+    /// stored genesis is this chain's. Returns the genesis header.
+    pub fn init_genesis(&self, spec: &ChainSpec) -> Result<Header, StorageError> {
+        let mut changes = StateChanges::default();
+        for (addr, _, g) in spec.genesis_accounts() {
+            let info = scion_types::AccountInfo {
+                nonce: g.nonce,
+                balance: g.balance,
+                code_hash: Account::code_hash_of(&g.code),
+                new_code: (!g.code.is_empty()).then(|| g.code.clone()),
+            };
+            let change = scion_types::AccountChange {
+                info: Some(info),
+                wiped: false,
+                storage: g.storage.clone().into_iter().map(|(k, v)| (k.into(), v)).collect(),
+            };
+            changes.accounts.insert(addr, change);
+        }
+        let stored = self.meta_hash(b"genesis")?;
+        if let Some(stored) = stored {
+            let header = self
+                .header(stored)?
+                .ok_or_else(|| StorageError::Corrupt("genesis header missing".into()))?;
+            // Recompute the genesis root in memory to compare chains without writing.
+            let expected = spec.genesis_header(genesis_root(&changes)?).hash();
+            if expected != stored {
+                return Err(StorageError::GenesisMismatch { expected, found: stored });
+            }
+            return Ok(header);
+        }
+        let update = self.prepare_state(&changes)?;
+        let header = spec.genesis_header(update.state_root);
+        let block = Block { header: header.clone(), transactions: vec![], uncles: vec![] };
+        self.commit_block(&block, &[], &[], &changes, update)?;
+        let txn = self.env.begin_rw_sync()?;
+        let meta = txn.open_db(Some(tables::META))?;
+        txn.put(meta, b"genesis", header.hash().as_slice(), WriteFlags::empty())?;
+        txn.commit()?;
+        Ok(header)
+    }
+
+    fn meta_hash(&self, key: &[u8]) -> Result<Option<B256>, StorageError> {
+        let txn = self.ro()?;
+        let db = txn.open_db(Some(tables::META))?;
+        let v: Option<Vec<u8>> = txn.get(db.dbi(), key)?;
+        v.map(|v| to_b256(&v)).transpose()
+    }
+
+    /// Hash of the canonical head.
+    pub fn head_hash(&self) -> Result<B256, StorageError> {
+        self.meta_hash(b"head")?.ok_or_else(|| StorageError::Corrupt("no head".into()))
+    }
+
+    /// The canonical head's header.
+    pub fn head(&self) -> Result<Header, StorageError> {
+        let h = self.head_hash()?;
+        self.header(h)?.ok_or_else(|| StorageError::Corrupt("head header missing".into()))
+    }
+
+    fn get_raw(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let txn = self.ro()?;
+        let db = txn.open_db(Some(table))?;
+        Ok(txn.get(db.dbi(), key)?)
+    }
+
+    /// A header by block hash.
+    pub fn header(&self, hash: B256) -> Result<Option<Header>, StorageError> {
+        self.get_raw(tables::HEADERS, hash.as_slice())?
+            .map(|b| Header::decode_rlp(&b).map_err(|e| StorageError::Corrupt(e.to_string())))
+            .transpose()
+    }
+
+    /// The canonical block hash at a height.
+    pub fn canonical_hash(&self, number: u64) -> Result<Option<B256>, StorageError> {
+        self.get_raw(tables::CANONICAL, &be(number))?.map(|v| to_b256(&v)).transpose()
+    }
+
+    /// A whole block by hash.
+    pub fn block(&self, hash: B256) -> Result<Option<Block>, StorageError> {
+        let Some(header) = self.header(hash)? else { return Ok(None) };
+        let raw = self
+            .get_raw(tables::BODIES, hash.as_slice())?
+            .ok_or_else(|| StorageError::Corrupt(format!("body of {hash} missing")))?;
+        let body = Body::decode(&mut raw.as_slice())
+            .map_err(|e| StorageError::Corrupt(format!("body of {hash}: {e}")))?;
+        Ok(Some(Block { header, transactions: body.transactions, uncles: body.uncles }))
+    }
+
+    /// The senders of a block's transactions, in order.
+    pub fn senders(&self, hash: B256) -> Result<Vec<Address>, StorageError> {
+        let raw = self.get_raw(tables::SENDERS, hash.as_slice())?.unwrap_or_default();
+        Ok(raw.chunks_exact(20).map(Address::from_slice).collect())
+    }
+
+    /// A block's receipts.
+    pub fn receipts(&self, hash: B256) -> Result<Option<Vec<ReceiptEnvelope>>, StorageError> {
+        let Some(raw) = self.get_raw(tables::RECEIPTS, hash.as_slice())? else {
+            return Ok(None);
+        };
+        let list = Vec::<Bytes>::decode(&mut raw.as_slice())
+            .map_err(|e| StorageError::Corrupt(format!("receipts of {hash}: {e}")))?;
+        list.iter()
+            .map(|r| {
+                ReceiptEnvelope::decode_2718(&mut r.as_ref())
+                    .map_err(|e| StorageError::Corrupt(format!("receipt in {hash}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    /// Where a canonical transaction is.
+    pub fn tx_location(&self, tx_hash: B256) -> Result<Option<TxLocation>, StorageError> {
+        let Some(v) = self.get_raw(tables::TX_LOOKUP, tx_hash.as_slice())? else {
+            return Ok(None);
+        };
+        if v.len() != 40 {
+            return Err(StorageError::Corrupt(format!("tx lookup of {tx_hash}")));
+        }
+        let mut idx = [0u8; 8];
+        idx.copy_from_slice(&v[32..]);
+        Ok(Some(TxLocation { block_hash: B256::from_slice(&v[..32]), index: u64::from_be_bytes(idx) }))
+    }
+
+    /// The state after canonical block `number`, as a revm database.
+    pub fn state_at(&self, number: u64) -> Result<StateDb, StorageError> {
+        Ok(StateDb::new(self.ro()?, number))
+    }
+
+    /// The latest account record (storage root included), if the account exists.
+    pub fn latest_account(&self, address: Address) -> Result<Option<Account>, StorageError> {
+        StateDb::new(self.ro()?, u64::MAX).account(address)
+    }
+
+    /// Applies a block's state changes to the trie (in memory) on top of the head state, and
+    /// returns the new root with everything needed to commit it.
+    pub fn prepare_state(&self, changes: &StateChanges) -> Result<StateUpdate, StorageError> {
+        let txn = self.ro()?;
+        let trie_db = txn.open_db(Some(tables::TRIE))?;
+        let state = StateDb::new(self.ro()?, u64::MAX);
+        let mut update = StateUpdate::default();
+        let account_owner = [0u8; 32];
+        let mut storage_roots: BTreeMap<Address, B256> = BTreeMap::new();
+
+        for (addr, change) in &changes.accounts {
+            if change.wiped {
+                update.wiped.push(*addr);
+            }
+            let Some(info) = &change.info else { continue };
+            let previous = state.account(*addr)?;
+            let owner = keccak256(addr);
+            let storage_root = if change.storage.is_empty() {
+                match previous {
+                    Some(prev) if !change.wiped => prev.storage_root,
+                    _ => EMPTY_ROOT,
+                }
+            } else {
+                let wiped = change.wiped;
+                let load = |path: &[u8]| -> Result<Option<Vec<u8>>, StorageError> {
+                    if wiped {
+                        return Ok(None);
+                    }
+                    let key = [owner.as_slice(), path].concat();
+                    Ok(txn.get(trie_db.dbi(), &key)?)
+                };
+                let mut trie = TrieUpdate::new(&load);
+                for (slot, value) in &change.storage {
+                    let k = keccak256(slot.to_be_bytes::<32>());
+                    if value.is_zero() {
+                        trie.remove(k.as_slice())?;
+                    } else {
+                        trie.insert(k.as_slice(), alloy_rlp::encode(value))?;
+                    }
+                }
+                let (root, writes) = trie.finish()?;
+                push_writes(&mut update.trie_writes, owner.as_slice(), writes);
+                root
+            };
+            storage_roots.insert(*addr, storage_root);
+        }
+
+        let load = |path: &[u8]| -> Result<Option<Vec<u8>>, StorageError> {
+            let key = [account_owner.as_slice(), path].concat();
+            Ok(txn.get(trie_db.dbi(), &key)?)
+        };
+        let mut trie = TrieUpdate::new(&load);
+        for (addr, change) in &changes.accounts {
+            let key = keccak256(addr);
+            match &change.info {
+                None => {
+                    trie.remove(key.as_slice())?;
+                    update.accounts.insert(*addr, None);
+                }
+                Some(info) => {
+                    let account = Account {
+                        nonce: info.nonce,
+                        balance: info.balance,
+                        storage_root: storage_roots.get(addr).copied().unwrap_or(EMPTY_ROOT),
+                        code_hash: info.code_hash,
+                    };
+                    trie.insert(key.as_slice(), account.rlp())?;
+                    update.accounts.insert(*addr, Some(account));
+                }
+            }
+        }
+        let (root, writes) = trie.finish()?;
+        push_writes(&mut update.trie_writes, account_owner.as_slice(), writes);
+        update.state_root = root;
+        Ok(update)
+    }
+
+    /// Commits a block as the new canonical head, with its receipts and state, in one write
+    /// transaction. `update` must come from [`Store::prepare_state`] on the current head.
+    pub fn commit_block(
+        &self,
+        block: &Block,
+        senders: &[Address],
+        receipts: &[ReceiptEnvelope],
+        changes: &StateChanges,
+        update: StateUpdate,
+    ) -> Result<(), StorageError> {
+        if update.state_root != block.header.state_root {
+            return Err(StorageError::Corrupt(format!(
+                "block {} claims state root {} but its changes give {}",
+                block.header.number, block.header.state_root, update.state_root
+            )));
+        }
+        let hash = block.hash();
+        let number = block.header.number;
+        let txn = self.env.begin_rw_sync()?;
+        let db = |name: &str| txn.open_db(Some(name));
+        let put = |name: &str, k: &[u8], v: &[u8]| -> Result<(), StorageError> {
+            txn.put(db(name)?, k, v, WriteFlags::empty())?;
+            Ok(())
+        };
+
+        put(tables::HEADERS, hash.as_slice(), &block.header.rlp())?;
+        let body = Body { transactions: block.transactions.clone(), uncles: block.uncles.clone() };
+        put(tables::BODIES, hash.as_slice(), &alloy_rlp::encode(&body))?;
+        let senders_raw: Vec<u8> = senders.iter().flat_map(|a| a.0 .0).collect();
+        put(tables::SENDERS, hash.as_slice(), &senders_raw)?;
+        let receipts_raw: Vec<Bytes> =
+            receipts.iter().map(|r| Bytes::from(r.encoded_2718())).collect();
+        put(tables::RECEIPTS, hash.as_slice(), &alloy_rlp::encode(&receipts_raw))?;
+        put(tables::CANONICAL, &be(number), hash.as_slice())?;
+        for (i, tx) in block.transactions.iter().enumerate() {
+            let loc = [hash.as_slice(), &be(i as u64)].concat();
+            put(tables::TX_LOOKUP, tx.tx_hash().as_slice(), &loc)?;
+        }
+
+        // State history and the change set.
+        let mut changeset = Vec::new();
+        let storage_db = db(tables::STORAGE_HISTORY)?;
+        for addr in &update.wiped {
+            // Every slot the account had gets a zero entry at this block.
+            let live = live_slots(&txn, storage_db, *addr)?;
+            for slot in live {
+                if !changes.accounts.get(addr).is_some_and(|c| c.storage.contains_key(&slot)) {
+                    put(tables::STORAGE_HISTORY, &storage_key(*addr, slot, number), &[0u8; 32])?;
+                }
+            }
+            let owner = keccak256(addr);
+            delete_prefix(&txn, db(tables::TRIE)?, owner.as_slice())?;
+        }
+        for (addr, account) in &update.accounts {
+            let value = account.map(|a| a.rlp()).unwrap_or_default();
+            put(tables::ACCOUNT_HISTORY, &account_key(*addr, number), &value)?;
+            let change = changes.accounts.get(addr);
+            let slots: Vec<U256> =
+                change.map(|c| c.storage.keys().copied().collect()).unwrap_or_default();
+            changeset.extend_from_slice(addr.as_slice());
+            changeset.extend_from_slice(&(slots.len() as u32).to_be_bytes());
+            for slot in &slots {
+                changeset.extend_from_slice(&slot.to_be_bytes::<32>());
+            }
+            if let Some(change) = change {
+                for (slot, value) in &change.storage {
+                    put(
+                        tables::STORAGE_HISTORY,
+                        &storage_key(*addr, *slot, number),
+                        &value.to_be_bytes::<32>(),
+                    )?;
+                }
+                if let Some(code) = change.info.as_ref().and_then(|i| i.new_code.as_ref()) {
+                    put(tables::CODE, keccak256(code).as_slice(), code)?;
+                }
+            }
+        }
+        put(tables::CHANGESETS, &be(number), &changeset)?;
+
+        let trie = db(tables::TRIE)?;
+        for (k, v) in &update.trie_writes {
+            match v {
+                Some(v) => txn.put(trie, k, v, WriteFlags::empty())?,
+                None => {
+                    txn.del(trie, k, None)?;
+                }
+            }
+        }
+        put(tables::META, b"head", hash.as_slice())?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// The EIP-1186 proof nodes for an account in the head state trie.
+    pub fn account_proof(&self, address: Address) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.trie_proof([0u8; 32], keccak256(address))
+    }
+
+    /// The EIP-1186 proof nodes for a storage slot in the head state.
+    pub fn storage_proof(&self, address: Address, slot: B256) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.trie_proof(keccak256(address).0, keccak256(slot))
+    }
+
+    fn trie_proof(&self, owner: [u8; 32], key: B256) -> Result<Vec<Vec<u8>>, StorageError> {
+        let txn = self.ro()?;
+        let db = txn.open_db(Some(tables::TRIE))?;
+        let load = |path: &[u8]| -> Result<Option<Vec<u8>>, StorageError> {
+            Ok(txn.get(db.dbi(), &[owner.as_slice(), path].concat())?)
+        };
+        crate::trie::proof(&load, key.as_slice())
+    }
+}
+
+fn push_writes(out: &mut BTreeMap<Vec<u8>, Option<Vec<u8>>>, owner: &[u8], writes: NodeWrites) {
+    for (path, v) in writes {
+        out.insert([owner, path.as_slice()].concat(), v);
+    }
+}
+
+/// Slots with a non-zero latest value for an account.
+fn live_slots(
+    txn: &RwTxSync,
+    db: signet_libmdbx::Database,
+    addr: Address,
+) -> Result<Vec<U256>, StorageError> {
+    let mut cursor = txn.cursor(db)?;
+    let mut latest: BTreeMap<U256, bool> = BTreeMap::new();
+    let mut entry: Option<(Vec<u8>, Vec<u8>)> = cursor.set_range(addr.as_slice())?;
+    while let Some((k, v)) = entry {
+        if !k.starts_with(addr.as_slice()) || k.len() != 60 {
+            break;
+        }
+        let slot = U256::from_be_slice(&k[20..52]);
+        latest.insert(slot, v.iter().any(|b| *b != 0));
+        entry = cursor.next()?;
+    }
+    Ok(latest.into_iter().filter(|(_, live)| *live).map(|(s, _)| s).collect())
+}
+
+fn delete_prefix(
+    txn: &RwTxSync,
+    db: signet_libmdbx::Database,
+    prefix: &[u8],
+) -> Result<(), StorageError> {
+    let mut keys = Vec::new();
+    {
+        let mut cursor = txn.cursor(db)?;
+        let mut entry: Option<(Vec<u8>, ())> = cursor.set_range(prefix)?;
+        while let Some((k, ())) = entry {
+            if !k.starts_with(prefix) {
+                break;
+            }
+            keys.push(k);
+            entry = cursor.next()?;
+        }
+    }
+    for k in keys {
+        txn.del(db, &k, None)?;
+    }
+    Ok(())
+}
+
+/// The genesis state root, computed in memory on empty tries (nothing is written).
+fn genesis_root(changes: &StateChanges) -> Result<B256, StorageError> {
+    let empty = |_: &[u8]| -> Result<Option<Vec<u8>>, StorageError> { Ok(None) };
+    let mut accounts = TrieUpdate::new(&empty);
+    for (addr, change) in &changes.accounts {
+        let Some(info) = &change.info else { continue };
+        let mut storage = TrieUpdate::new(&empty);
+        for (slot, value) in change.storage.iter().filter(|(_, v)| !v.is_zero()) {
+            storage.insert(keccak256(slot.to_be_bytes::<32>()).as_slice(), alloy_rlp::encode(value))?;
+        }
+        let account = Account {
+            nonce: info.nonce,
+            balance: info.balance,
+            storage_root: storage.finish()?.0,
+            code_hash: info.code_hash,
+        };
+        accounts.insert(keccak256(addr).as_slice(), account.rlp())?;
+    }
+    Ok(accounts.finish()?.0)
+}
+
+fn to_b256(v: &[u8]) -> Result<B256, StorageError> {
+    if v.len() != 32 {
+        return Err(StorageError::Corrupt(format!("expected a 32-byte hash, found {} bytes", v.len())));
+    }
+    Ok(B256::from_slice(v))
+}

@@ -1,0 +1,45 @@
+//! Every MDBX table Scion keeps, with its key and value bytes. Integers are big-endian so that
+//! keys sort numerically.
+
+/// `"head"` → block hash (32); `"genesis"` → block hash (32); `"version"` → u32.
+pub const META: &str = "Meta";
+/// block hash (32) → header RLP (merged-mining fields included).
+pub const HEADERS: &str = "Headers";
+/// block hash (32) → RLP `[[tx…], [uncle…]]`, transactions in their network (EIP-2718) form.
+pub const BODIES: &str = "Bodies";
+/// block hash (32) → concatenated 20-byte senders, one per transaction.
+pub const SENDERS: &str = "Senders";
+/// block hash (32) → RLP list of EIP-2718 receipts.
+pub const RECEIPTS: &str = "Receipts";
+/// block number (u64) → canonical block hash (32).
+pub const CANONICAL: &str = "CanonicalHashes";
+/// transaction hash (32) → block hash (32) ‖ index in block (u64), canonical blocks only.
+pub const TX_LOOKUP: &str = "TxLookup";
+/// address (20) ‖ block number (u64) → account RLP after that block, empty if deleted.
+pub const ACCOUNT_HISTORY: &str = "AccountHistory";
+/// address (20) ‖ slot (32) ‖ block number (u64) → value after that block (32, zero = unset).
+pub const STORAGE_HISTORY: &str = "StorageHistory";
+/// block number (u64) → changeset: for each account touched, address (20) ‖ slot count (u32)
+/// ‖ slots (32 each). Lets a reorg find what to roll back.
+pub const CHANGESETS: &str = "ChangeSets";
+/// code hash (32) → contract code.
+pub const CODE: &str = "Code";
+/// owner (32: zero for the account trie, keccak256(address) for a storage trie) ‖ nibble path
+/// (one byte per nibble) → trie node (see trie.rs for the node bytes).
+pub const TRIE: &str = "TrieNodes";
+
+/// All tables, created on open.
+pub const ALL: [&str; 12] = [
+    META,
+    HEADERS,
+    BODIES,
+    SENDERS,
+    RECEIPTS,
+    CANONICAL,
+    TX_LOOKUP,
+    ACCOUNT_HISTORY,
+    STORAGE_HISTORY,
+    CHANGESETS,
+    CODE,
+    TRIE,
+];
