@@ -3,6 +3,7 @@
 use crate::pool::{PooledTx, TxPool};
 use crate::validate::check_stateless;
 use crate::ChainError;
+use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::{proofs, Transaction, TxEnvelope};
 use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{Address, Bytes, B256, U256};
@@ -37,7 +38,10 @@ pub struct Chain {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 impl Chain {
@@ -88,7 +92,11 @@ impl Chain {
 
     /// The account nonce in the head state.
     pub fn state_nonce(&self, address: Address) -> Result<u64, ChainError> {
-        Ok(self.store.latest_account(address)?.map(|a| a.nonce).unwrap_or(0))
+        Ok(self
+            .store
+            .latest_account(address)?
+            .map(|a| a.nonce)
+            .unwrap_or(0))
     }
 
     /// Decodes, validates and pools a raw signed transaction; returns its hash.
@@ -163,7 +171,12 @@ impl Chain {
         let pending = {
             let pool = self.pool.lock();
             let nonce = |a: Address| {
-                state.account(a).ok().flatten().map(|acc| acc.nonce).unwrap_or(0)
+                state
+                    .account(a)
+                    .ok()
+                    .flatten()
+                    .map(|acc| acc.nonce)
+                    .unwrap_or(0)
             };
             pool.pending(nonce, params.base_fee)
         };
@@ -193,7 +206,11 @@ impl Chain {
             merkle_proof: Bytes::new(),
             compressed_coinbase: Bytes::new(),
         };
-        let block = Block { header, transactions: outcome.transactions, uncles: vec![] };
+        let block = Block {
+            header,
+            transactions: outcome.transactions,
+            uncles: vec![],
+        };
         self.store.commit_block(
             &block,
             &outcome.senders,
@@ -213,6 +230,9 @@ impl Chain {
             pool.prune_sender(*sender, tx.nonce() + 1);
         }
         let tx_hashes = block.transactions.iter().map(|t| *t.tx_hash()).collect();
-        Ok(MinedBlock { header: block.header, tx_hashes })
+        Ok(MinedBlock {
+            header: block.header,
+            tx_hashes,
+        })
     }
 }

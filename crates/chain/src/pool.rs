@@ -48,7 +48,11 @@ pub struct TxPool {
 impl TxPool {
     /// An empty pool holding at most `max_size` transactions.
     pub fn new(max_size: usize) -> Self {
-        Self { by_hash: HashMap::new(), by_sender: HashMap::new(), max_size }
+        Self {
+            by_hash: HashMap::new(),
+            by_sender: HashMap::new(),
+            max_size,
+        }
     }
 
     /// Number of transactions held.
@@ -72,12 +76,21 @@ impl TxPool {
             return Err(PoolError::AlreadyKnown);
         }
         let nonce = ptx.nonce();
-        let existing = self.by_sender.get(&ptx.sender).and_then(|m| m.get(&nonce)).copied();
+        let existing = self
+            .by_sender
+            .get(&ptx.sender)
+            .and_then(|m| m.get(&nonce))
+            .copied();
         if let Some(old_hash) = existing {
             let old = &self.by_hash[&old_hash].tx;
             let bump = |old: u128, new: u128| new >= old.saturating_add(old / 10);
-            let old_tip = old.max_priority_fee_per_gas().unwrap_or(old.max_fee_per_gas());
-            let new_tip = ptx.tx.max_priority_fee_per_gas().unwrap_or(ptx.tx.max_fee_per_gas());
+            let old_tip = old
+                .max_priority_fee_per_gas()
+                .unwrap_or(old.max_fee_per_gas());
+            let new_tip = ptx
+                .tx
+                .max_priority_fee_per_gas()
+                .unwrap_or(ptx.tx.max_fee_per_gas());
             if !bump(old.max_fee_per_gas(), ptx.tx.max_fee_per_gas()) || !bump(old_tip, new_tip) {
                 return Err(PoolError::ReplacementUnderpriced);
             }
@@ -85,7 +98,10 @@ impl TxPool {
         } else if self.by_hash.len() >= self.max_size {
             return Err(PoolError::Full);
         }
-        self.by_sender.entry(ptx.sender).or_default().insert(nonce, ptx.hash);
+        self.by_sender
+            .entry(ptx.sender)
+            .or_default()
+            .insert(nonce, ptx.hash);
         self.by_hash.insert(ptx.hash, ptx);
         Ok(existing)
     }
@@ -163,7 +179,9 @@ impl TxPool {
 
     /// Drops a sender's transactions whose nonce is below `state_nonce` (mined or stale).
     pub fn prune_sender(&mut self, sender: Address, state_nonce: u64) {
-        let Some(m) = self.by_sender.get_mut(&sender) else { return };
+        let Some(m) = self.by_sender.get_mut(&sender) else {
+            return;
+        };
         let stale: Vec<u64> = m.range(..state_nonce).map(|(n, _)| *n).collect();
         for n in stale {
             if let Some(h) = m.remove(&n) {

@@ -1,7 +1,6 @@
 //! Admission checks for raw transactions, with geth's rejection messages.
 
 use alloy_consensus::{Transaction, TxEnvelope};
-use alloy_eips::Typed2718;
 
 /// The largest transaction accepted, in bytes (geth's txMaxSize).
 pub const MAX_TX_SIZE: usize = 128 * 1024;
@@ -37,14 +36,18 @@ pub fn check_stateless(
     block_gas_limit: u64,
 ) -> Result<(), String> {
     if raw_len > MAX_TX_SIZE {
-        return Err(format!("oversized data: transaction size {raw_len}, limit {MAX_TX_SIZE}"));
+        return Err(format!(
+            "oversized data: transaction size {raw_len}, limit {MAX_TX_SIZE}"
+        ));
     }
     if tx.is_eip4844() {
         return Err("transaction type not supported".into());
     }
     if let Some(id) = tx.chain_id() {
         if id != chain_id {
-            return Err(format!("invalid chain id for signer: have {id} want {chain_id}"));
+            return Err(format!(
+                "invalid chain id for signer: have {id} want {chain_id}"
+            ));
         }
     }
     if let Some(tip) = tx.max_priority_fee_per_gas() {
@@ -57,7 +60,10 @@ pub fn check_stateless(
     }
     let cap = scion_executor::TX_GAS_CAP;
     if tx.gas_limit() > cap {
-        return Err(format!("transaction gas limit too high (cap: {cap}, tx: {})", tx.gas_limit()));
+        return Err(format!(
+            "transaction gas limit too high (cap: {cap}, tx: {})",
+            tx.gas_limit()
+        ));
     }
     if tx.gas_limit() < intrinsic_gas(tx) {
         return Err(format!(

@@ -81,7 +81,12 @@ where
             if mode == Mode::Import {
                 return Err(ExecError::InvalidTransaction { index, reason });
             }
-            out.rejected.push(Rejected { tx: tx.clone(), sender, reason, retry });
+            out.rejected.push(Rejected {
+                tx: tx.clone(),
+                sender,
+                reason,
+                retry,
+            });
             Ok(())
         };
         if tx.gas_limit() > params.gas_limit.saturating_sub(out.gas_used) {
@@ -162,7 +167,11 @@ fn merge(changes: &mut StateChanges, state: &EvmState) {
         let entry = changes.accounts.entry(*addr).or_default();
         if acc.is_selfdestructed() || acc.is_empty() {
             // Destroyed, or touched and empty (EIP-161): gone, storage and all.
-            *entry = AccountChange { info: None, wiped: true, storage: Default::default() };
+            *entry = AccountChange {
+                info: None,
+                wiped: true,
+                storage: Default::default(),
+            };
             continue;
         }
         if acc.is_created() {

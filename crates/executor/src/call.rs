@@ -81,19 +81,24 @@ where
     let result = match evm.transact(tx) {
         Ok(r) => r.result,
         Err(EVMError::Transaction(e)) => {
-            return Err(ExecError::InvalidTransaction { index: 0, reason: invalid_tx_message(&e) })
+            return Err(ExecError::InvalidTransaction {
+                index: 0,
+                reason: invalid_tx_message(&e),
+            })
         }
         Err(e) => return Err(ExecError::Database(e.to_string())),
     };
     let gas_used = result.tx_gas_used();
     Ok(match result {
-        ExecutionResult::Success { output, .. } => {
-            CallOutcome::Success { output: output.into_data(), gas_used }
-        }
+        ExecutionResult::Success { output, .. } => CallOutcome::Success {
+            output: output.into_data(),
+            gas_used,
+        },
         ExecutionResult::Revert { output, .. } => CallOutcome::Revert { output, gas_used },
-        ExecutionResult::Halt { reason, .. } => {
-            CallOutcome::Halt { reason: format!("{reason:?}"), gas_used }
-        }
+        ExecutionResult::Halt { reason, .. } => CallOutcome::Halt {
+            reason: format!("{reason:?}"),
+            gas_used,
+        },
     })
 }
 
@@ -113,7 +118,9 @@ where
     let hi_limit = cap.min(params.gas_limit).min(TX_GAS_CAP);
     tx.gas_limit = hi_limit;
     let first = call(db, chain_id, params, tx.clone(), true)?;
-    let CallOutcome::Success { gas_used, .. } = first else { return Ok(Err(first)) };
+    let CallOutcome::Success { gas_used, .. } = first else {
+        return Ok(Err(first));
+    };
     // Refunds and the 63/64 rule mean the gas used may not be enough as a limit: search.
     let mut lo = gas_used.saturating_sub(1);
     let mut hi = hi_limit;

@@ -110,9 +110,15 @@ mod tests {
     #[test]
     fn base_fee_follows_eip1559() {
         // Full block: +12.5%. Empty block: −12.5%. At target: unchanged.
-        assert_eq!(next_base_fee(30_000_000, 30_000_000, 1_000_000_000), 1_125_000_000);
+        assert_eq!(
+            next_base_fee(30_000_000, 30_000_000, 1_000_000_000),
+            1_125_000_000
+        );
         assert_eq!(next_base_fee(0, 30_000_000, 1_000_000_000), 875_000_000);
-        assert_eq!(next_base_fee(15_000_000, 30_000_000, 1_000_000_000), 1_000_000_000);
+        assert_eq!(
+            next_base_fee(15_000_000, 30_000_000, 1_000_000_000),
+            1_000_000_000
+        );
         assert_eq!(next_base_fee(0, 30_000_000, 7), MIN_BASE_FEE);
         assert!(next_base_fee(30_000_000, 30_000_000, 7) > 7);
     }

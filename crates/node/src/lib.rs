@@ -46,7 +46,10 @@ impl NodeConfig {
 
 /// The dev accounts' addresses.
 pub fn dev_accounts() -> Vec<Address> {
-    DEV_ACCOUNTS.split_whitespace().filter_map(|s| s.parse().ok()).collect()
+    DEV_ACCOUNTS
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect()
 }
 
 /// A running node.
@@ -88,10 +91,15 @@ pub async fn spawn(config: NodeConfig) -> eyre::Result<Node> {
         new_tx: new_tx.clone(),
     };
     let (rpc_addr, server) = scion_rpc::start(config.http_addr, ctx).await?;
-    let miner = config.dev.then(|| {
-        tokio::spawn(dev_miner(chain.clone(), new_tx, config.block_time))
-    });
-    Ok(Node { chain, rpc_addr, server, miner })
+    let miner = config
+        .dev
+        .then(|| tokio::spawn(dev_miner(chain.clone(), new_tx, config.block_time)));
+    Ok(Node {
+        chain,
+        rpc_addr,
+        server,
+        miner,
+    })
 }
 
 /// Seals a block whenever transactions are pending, and every `block_time` if set.

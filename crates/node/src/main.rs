@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "scion", version, about = "Scion: a merge-mined smart-contract sidechain for Bitcoin")]
+#[command(
+    name = "scion",
+    version,
+    about = "Scion: a merge-mined smart-contract sidechain for Bitcoin"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -46,12 +50,16 @@ fn node_config(a: NodeArgs) -> eyre::Result<NodeConfig> {
     let spec = match (&a.genesis, a.dev) {
         (Some(path), _) => ChainSpec::from_file(path)?,
         (None, true) => ChainSpec::dev(),
-        (None, false) => eyre::bail!("a genesis file is required without --dev (use --genesis PATH)"),
+        (None, false) => {
+            eyre::bail!("a genesis file is required without --dev (use --genesis PATH)")
+        }
     };
     let datadir = match a.datadir {
         Some(d) => d,
         None => {
-            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| ".".into());
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| ".".into());
             home.join(".scion").join(&spec.params.network)
         }
     };
@@ -71,8 +79,7 @@ fn node_config(a: NodeArgs) -> eyre::Result<NodeConfig> {
 async fn main() -> eyre::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     match Cli::parse().command {

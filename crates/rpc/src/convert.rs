@@ -107,7 +107,12 @@ pub fn rpc_block(block: Block, senders: &[Address], full: bool) -> RpcBlock {
             .transactions
             .iter()
             .cloned()
-            .zip(senders.iter().copied().chain(std::iter::repeat(Address::ZERO)))
+            .zip(
+                senders
+                    .iter()
+                    .copied()
+                    .chain(std::iter::repeat(Address::ZERO)),
+            )
             .enumerate()
             .map(|(i, (tx, sender))| rpc_tx(tx, sender, h, i))
             .collect();
@@ -180,8 +185,10 @@ pub fn rpc_receipt(
     let tx = block.transactions.get(index)?;
     let receipt = receipts.get(index)?;
     let sender = senders.get(index).copied().unwrap_or_default();
-    let prev_cumulative =
-        index.checked_sub(1).and_then(|i| receipts.get(i)).map(|r| r.cumulative_gas_used());
+    let prev_cumulative = index
+        .checked_sub(1)
+        .and_then(|i| receipts.get(i))
+        .map(|r| r.cumulative_gas_used());
     let gas_used = receipt.cumulative_gas_used() - prev_cumulative.unwrap_or(0);
     let first_log: usize = receipts[..index].iter().map(|r| r.logs().len()).sum();
     let logs = rpc_logs(receipt, h, *tx.tx_hash(), index, first_log);
@@ -190,7 +197,10 @@ pub fn rpc_receipt(
         cumulative_gas_used: receipt.cumulative_gas_used(),
         logs,
     };
-    let with_bloom = ReceiptWithBloom { receipt: inner_receipt, logs_bloom: receipt.bloom() };
+    let with_bloom = ReceiptWithBloom {
+        receipt: inner_receipt,
+        logs_bloom: receipt.bloom(),
+    };
     let inner = match receipt {
         ReceiptEnvelope::Legacy(_) => ReceiptEnvelope::Legacy(with_bloom),
         ReceiptEnvelope::Eip2930(_) => ReceiptEnvelope::Eip2930(with_bloom),

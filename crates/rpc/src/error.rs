@@ -37,7 +37,8 @@ pub fn revert_reason(output: &[u8]) -> Option<String> {
     let (selector, body) = (output.get(..4)?, output.get(4..)?);
     match selector {
         [0x08, 0xc3, 0x79, 0xa0] => {
-            let len = usize::try_from(alloy_primitives::U256::from_be_slice(body.get(32..64)?)).ok()?;
+            let len =
+                usize::try_from(alloy_primitives::U256::from_be_slice(body.get(32..64)?)).ok()?;
             let bytes = body.get(64..64usize.checked_add(len)?)?;
             Some(String::from_utf8_lossy(bytes).into_owned())
         }
@@ -83,10 +84,16 @@ mod tests {
             "08c379a0000000000000000000000000000000000000000000000000000000000000002000000000000000000000000000000000000000000000000000000000000000204f776e61626c653a2063616c6c6572206973206e6f7420746865206f776e6572",
         )
         .unwrap();
-        assert_eq!(revert_reason(&data).as_deref(), Some("Ownable: caller is not the owner"));
+        assert_eq!(
+            revert_reason(&data).as_deref(),
+            Some("Ownable: caller is not the owner")
+        );
         let e = revert(&Bytes::from(data.clone()));
         assert_eq!(e.code(), 3);
-        assert_eq!(e.message(), "execution reverted: Ownable: caller is not the owner");
+        assert_eq!(
+            e.message(),
+            "execution reverted: Ownable: caller is not the owner"
+        );
         // A custom error keeps its raw bytes in data and a plain message.
         let custom = Bytes::from(vec![0xde, 0xad, 0xbe, 0xef, 1]);
         let e = revert(&custom);

@@ -2,12 +2,11 @@
 
 use crate::convert::{rpc_block, rpc_logs, rpc_pending_tx, rpc_receipt, rpc_tx, RpcBlock};
 use crate::{error, RpcContext};
-use alloy_consensus::{Transaction as _, TxReceipt};
+use alloy_consensus::Transaction as _;
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256, U64};
 use alloy_rpc_types_eth::{
-    FeeHistory, Filter, FilterBlockOption, Log, Transaction, TransactionReceipt,
-    TransactionRequest,
+    FeeHistory, Filter, FilterBlockOption, Log, Transaction, TransactionReceipt, TransactionRequest,
 };
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
@@ -54,7 +53,9 @@ impl<'de> Deserialize<'de> for SlotKey {
         let s = String::deserialize(d)?;
         let hex = s.strip_prefix("0x").unwrap_or(&s);
         if hex.is_empty() || hex.len() > 64 {
-            return Err(serde::de::Error::custom("storage slot must be 1 to 32 bytes of hex"));
+            return Err(serde::de::Error::custom(
+                "storage slot must be 1 to 32 bytes of hex",
+            ));
         }
         U256::from_str_radix(hex, 16)
             .map(SlotKey)
@@ -91,8 +92,12 @@ pub trait EthApi {
     fn get_code(&self, address: Address, block: Option<BlockId>) -> RpcResult<Bytes>;
     /// A storage slot at a block.
     #[method(name = "getStorageAt", blocking)]
-    fn get_storage_at(&self, address: Address, slot: SlotKey, block: Option<BlockId>)
-        -> RpcResult<B256>;
+    fn get_storage_at(
+        &self,
+        address: Address,
+        slot: SlotKey,
+        block: Option<BlockId>,
+    ) -> RpcResult<B256>;
     /// Executes a call without a transaction.
     #[method(name = "call", blocking)]
     fn call(
@@ -109,8 +114,11 @@ pub trait EthApi {
     fn send_raw_transaction(&self, raw: Bytes) -> RpcResult<B256>;
     /// A block by number or tag.
     #[method(name = "getBlockByNumber", blocking)]
-    fn get_block_by_number(&self, number: BlockNumberOrTag, full: bool)
-        -> RpcResult<Option<RpcBlock>>;
+    fn get_block_by_number(
+        &self,
+        number: BlockNumberOrTag,
+        full: bool,
+    ) -> RpcResult<Option<RpcBlock>>;
     /// A block by hash.
     #[method(name = "getBlockByHash", blocking)]
     fn get_block_by_hash(&self, hash: B256, full: bool) -> RpcResult<Option<RpcBlock>>;
@@ -144,11 +152,16 @@ impl Eth {
         let store = chain.store();
         let by_number = |n: u64| -> RpcResult<Header> {
             if n > head.number {
-                return Err(error::server(format!("header not found: block {n} is beyond the head")));
+                return Err(error::server(format!(
+                    "header not found: block {n} is beyond the head"
+                )));
             }
             let hash = store.canonical_hash(n).map_err(error::storage)?;
             let hash = hash.ok_or_else(|| error::server("header not found"))?;
-            store.header(hash).map_err(error::storage)?.ok_or_else(|| error::server("header not found"))
+            store
+                .header(hash)
+                .map_err(error::storage)?
+                .ok_or_else(|| error::server("header not found"))
         };
         match block.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
             BlockId::Number(BlockNumberOrTag::Number(n)) => by_number(n),
@@ -158,8 +171,12 @@ impl Eth {
                 let header = store
                     .header(h.block_hash)
                     .map_err(error::storage)?
-                    .ok_or_else(|| error::server(format!("header for hash {} not found", h.block_hash)))?;
-                let canonical = store.canonical_hash(header.number).map_err(error::storage)?;
+                    .ok_or_else(|| {
+                        error::server(format!("header for hash {} not found", h.block_hash))
+                    })?;
+                let canonical = store
+                    .canonical_hash(header.number)
+                    .map_err(error::storage)?;
                 if canonical != Some(h.block_hash) {
                     return Err(error::server(format!(
                         "block {} is not on the canonical chain",
@@ -172,7 +189,11 @@ impl Eth {
     }
 
     fn state(&self, header: &Header) -> RpcResult<StateDb> {
-        self.0.chain.store().state_at(header.number).map_err(error::storage)
+        self.0
+            .chain
+            .store()
+            .state_at(header.number)
+            .map_err(error::storage)
     }
 
     /// The environment calls run in: the named block's own parameters.
@@ -207,7 +228,11 @@ impl Eth {
             (None, Some(max)) => (2, max, req.max_priority_fee_per_gas),
             (None, None) => (0, 0, None),
         };
-        let tx_type = if req.authorization_list.is_some() { 4 } else { tx_type };
+        let tx_type = if req.authorization_list.is_some() {
+            4
+        } else {
+            tx_type
+        };
         let authorization_list = req
             .authorization_list
             .clone()
@@ -234,8 +259,14 @@ impl Eth {
 
     fn block_json(&self, hash: B256, full: bool) -> RpcResult<Option<RpcBlock>> {
         let store = self.0.chain.store();
-        let Some(block) = store.block(hash).map_err(error::storage)? else { return Ok(None) };
-        let senders = if full { store.senders(hash).map_err(error::storage)? } else { vec![] };
+        let Some(block) = store.block(hash).map_err(error::storage)? else {
+            return Ok(None);
+        };
+        let senders = if full {
+            store.senders(hash).map_err(error::storage)?
+        } else {
+            vec![]
+        };
         Ok(Some(rpc_block(block, &senders, full)))
     }
 }
@@ -274,7 +305,9 @@ impl EthApiServer for Eth {
         let acc = self.state(&h)?.account(address).map_err(error::storage)?;
         let nonce = acc.map(|a| a.nonce).unwrap_or_default();
         if matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
-            return Ok(U256::from(self.0.chain.pool().pending_nonce(address, nonce)));
+            return Ok(U256::from(
+                self.0.chain.pool().pending_nonce(address, nonce),
+            ));
         }
         Ok(U256::from(nonce))
     }
@@ -288,9 +321,17 @@ impl EthApiServer for Eth {
         Ok(state.code(acc.code_hash).map_err(error::storage)?.into())
     }
 
-    fn get_storage_at(&self, address: Address, slot: SlotKey, block: Option<BlockId>) -> RpcResult<B256> {
+    fn get_storage_at(
+        &self,
+        address: Address,
+        slot: SlotKey,
+        block: Option<BlockId>,
+    ) -> RpcResult<B256> {
         let h = self.resolve(block)?;
-        let v = self.state(&h)?.storage(address, slot.0).map_err(error::storage)?;
+        let v = self
+            .state(&h)?
+            .storage(address, slot.0)
+            .map_err(error::storage)?;
         Ok(B256::from(v))
     }
 
@@ -310,7 +351,9 @@ impl EthApiServer for Eth {
         match call(&state, self.0.chain.chain_id(), &params, tx, false).map_err(error::exec)? {
             CallOutcome::Success { output, .. } => Ok(output),
             CallOutcome::Revert { output, .. } => Err(error::revert(&output)),
-            CallOutcome::Halt { reason, .. } => Err(error::server(format!("execution halted: {reason}"))),
+            CallOutcome::Halt { reason, .. } => {
+                Err(error::server(format!("execution halted: {reason}")))
+            }
         }
     }
 
@@ -320,7 +363,10 @@ impl EthApiServer for Eth {
         let tx = self.tx_env(&request, h.gas_limit)?;
         let mut cap = request.gas.unwrap_or(u64::MAX);
         if tx.gas_price > 0 {
-            let acc = state.account(tx.caller).map_err(error::storage)?.unwrap_or_default();
+            let acc = state
+                .account(tx.caller)
+                .map_err(error::storage)?
+                .unwrap_or_default();
             cap = cap.min(gas_allowance(acc.balance, tx.value, tx.gas_price));
         }
         let params = Self::call_params(&h);
@@ -340,7 +386,11 @@ impl EthApiServer for Eth {
         Ok(hash)
     }
 
-    fn get_block_by_number(&self, number: BlockNumberOrTag, full: bool) -> RpcResult<Option<RpcBlock>> {
+    fn get_block_by_number(
+        &self,
+        number: BlockNumberOrTag,
+        full: bool,
+    ) -> RpcResult<Option<RpcBlock>> {
         let store = self.0.chain.store();
         let n = match number {
             BlockNumberOrTag::Number(n) => n,
@@ -370,16 +420,23 @@ impl EthApiServer for Eth {
             return Ok(Some(rpc_tx(tx.clone(), *sender, &block.header, i)));
         }
         let pool = self.0.chain.pool();
-        Ok(pool.get(&hash).map(|p| rpc_pending_tx(p.tx.clone(), p.sender)))
+        Ok(pool
+            .get(&hash)
+            .map(|p| rpc_pending_tx(p.tx.clone(), p.sender)))
     }
 
     fn get_transaction_receipt(&self, hash: B256) -> RpcResult<Option<TransactionReceipt>> {
         let store = self.0.chain.store();
-        let Some(loc) = store.tx_location(hash).map_err(error::storage)? else { return Ok(None) };
+        let Some(loc) = store.tx_location(hash).map_err(error::storage)? else {
+            return Ok(None);
+        };
         let block = store.block(loc.block_hash).map_err(error::storage)?;
         let block = block.ok_or_else(|| error::internal("indexed block missing"))?;
         let senders = store.senders(loc.block_hash).map_err(error::storage)?;
-        let receipts = store.receipts(loc.block_hash).map_err(error::storage)?.unwrap_or_default();
+        let receipts = store
+            .receipts(loc.block_hash)
+            .map_err(error::storage)?
+            .unwrap_or_default();
         Ok(rpc_receipt(&block, &senders, &receipts, loc.index as usize))
     }
 
@@ -393,7 +450,9 @@ impl EthApiServer for Eth {
         if percentiles.iter().any(|p| !(0.0..=100.0).contains(p))
             || percentiles.windows(2).any(|w| w[0] > w[1])
         {
-            return Err(error::invalid_params("reward percentiles must be ascending values in [0, 100]"));
+            return Err(error::invalid_params(
+                "reward percentiles must be ascending values in [0, 100]",
+            ));
         }
         let head = self.0.chain.head();
         let newest = match newest {
@@ -404,7 +463,10 @@ impl EthApiServer for Eth {
         let count = count.0.min(MAX_FEE_HISTORY).min(newest + 1);
         let oldest = newest + 1 - count;
         let store = self.0.chain.store();
-        let mut history = FeeHistory { oldest_block: oldest, ..Default::default() };
+        let mut history = FeeHistory {
+            oldest_block: oldest,
+            ..Default::default()
+        };
         let mut rewards = Vec::new();
         for n in oldest..=newest {
             let hash = store.canonical_hash(n).map_err(error::storage)?;
@@ -412,12 +474,19 @@ impl EthApiServer for Eth {
             let block = store.block(hash).map_err(error::storage)?;
             let block = block.ok_or_else(|| error::internal("canonical block missing"))?;
             let h = &block.header;
-            history.base_fee_per_gas.push(u128::from(h.base_fee_per_gas));
-            history.gas_used_ratio.push(h.gas_used as f64 / h.gas_limit.max(1) as f64);
+            history
+                .base_fee_per_gas
+                .push(u128::from(h.base_fee_per_gas));
+            history
+                .gas_used_ratio
+                .push(h.gas_used as f64 / h.gas_limit.max(1) as f64);
             history.base_fee_per_blob_gas.push(0);
             history.blob_gas_used_ratio.push(0.0);
             if !percentiles.is_empty() {
-                let receipts = store.receipts(hash).map_err(error::storage)?.unwrap_or_default();
+                let receipts = store
+                    .receipts(hash)
+                    .map_err(error::storage)?
+                    .unwrap_or_default();
                 rewards.push(block_rewards(&block, &receipts, &percentiles));
             }
         }
@@ -446,7 +515,10 @@ impl EthApiServer for Eth {
                 }
                 vec![hash]
             }
-            FilterBlockOption::Range { from_block, to_block } => {
+            FilterBlockOption::Range {
+                from_block,
+                to_block,
+            } => {
                 let num = |b: Option<BlockNumberOrTag>| match b {
                     Some(BlockNumberOrTag::Number(n)) => n,
                     Some(BlockNumberOrTag::Earliest) => 0,
@@ -473,13 +545,18 @@ impl EthApiServer for Eth {
         };
         let mut out = Vec::new();
         for hash in hashes {
-            let Some(header) = store.header(hash).map_err(error::storage)? else { continue };
+            let Some(header) = store.header(hash).map_err(error::storage)? else {
+                continue;
+            };
             if !filter.matches_bloom(header.logs_bloom) {
                 continue;
             }
             let block = store.block(hash).map_err(error::storage)?;
             let block = block.ok_or_else(|| error::internal("block body missing"))?;
-            let receipts = store.receipts(hash).map_err(error::storage)?.unwrap_or_default();
+            let receipts = store
+                .receipts(hash)
+                .map_err(error::storage)?
+                .unwrap_or_default();
             let mut first = 0;
             for (i, (tx, r)) in block.transactions.iter().zip(&receipts).enumerate() {
                 for log in rpc_logs(r, &header, *tx.tx_hash(), i, first) {

@@ -10,7 +10,7 @@ mod web3;
 pub use eth::{EthApiServer, SUGGESTED_TIP};
 
 use alloy_primitives::Address;
-use jsonrpsee::server::{RpcModule, Server, ServerHandle};
+use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
 use scion_chain::Chain;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -72,11 +72,17 @@ pub async fn start(
     addr: SocketAddr,
     ctx: RpcContext,
 ) -> Result<(SocketAddr, ServerHandle), RpcError> {
-    let err = |e: &dyn std::fmt::Display| RpcError::Start { addr, reason: e.to_string() };
+    let err = |e: &dyn std::fmt::Display| RpcError::Start {
+        addr,
+        reason: e.to_string(),
+    };
     let cors = tower_http::cors::CorsLayer::permissive();
-    let server = Server::builder()
-        .set_http_middleware(tower::ServiceBuilder::new().layer(cors))
+    let config = ServerConfig::builder()
         .max_request_body_size(10 * 1024 * 1024)
+        .build();
+    let server = Server::builder()
+        .set_config(config)
+        .set_http_middleware(tower::ServiceBuilder::new().layer(cors))
         .build(addr)
         .await
         .map_err(|e| err(&e))?;

@@ -7,7 +7,8 @@ use revm::bytecode::Bytecode;
 use revm::database_interface::DatabaseRef;
 use revm::state::AccountInfo;
 use scion_types::{Account, KECCAK_EMPTY};
-use signet_libmdbx::{Database, RoTxSync};
+use signet_libmdbx::tx::aliases::RoTxSync;
+use signet_libmdbx::Database;
 
 /// Key of an account's entry after `block`.
 pub(crate) fn account_key(addr: Address, block: u64) -> [u8; 28] {
@@ -69,9 +70,8 @@ impl StateDb {
                 }
             }
         };
-        Ok(found.and_then(|(k, v)| {
-            (k.len() == prefix.len() + 8 && k.starts_with(prefix)).then_some(v)
-        }))
+        Ok(found
+            .and_then(|(k, v)| (k.len() == prefix.len() + 8 && k.starts_with(prefix)).then_some(v)))
     }
 
     /// The account record (with storage root), if the account exists.
@@ -102,7 +102,10 @@ impl StateDb {
             return Ok(Vec::new());
         }
         let db = self.db(tables::CODE)?;
-        Ok(self.txn.get::<Vec<u8>>(db.dbi(), code_hash.as_slice())?.unwrap_or_default())
+        Ok(self
+            .txn
+            .get::<Vec<u8>>(db.dbi(), code_hash.as_slice())?
+            .unwrap_or_default())
     }
 }
 
@@ -134,6 +137,8 @@ impl DatabaseRef for StateDb {
     fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
         let db = self.db(tables::CANONICAL)?;
         let v: Option<Vec<u8>> = self.txn.get(db.dbi(), &number.to_be_bytes())?;
-        Ok(v.filter(|v| v.len() == 32).map(|v| B256::from_slice(&v)).unwrap_or_default())
+        Ok(v.filter(|v: &Vec<u8>| v.len() == 32)
+            .map(|v| B256::from_slice(&v))
+            .unwrap_or_default())
     }
 }

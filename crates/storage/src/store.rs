@@ -10,7 +10,8 @@ use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_rlp::{Decodable, RlpDecodable, RlpEncodable};
 use scion_types::{Account, Block, ChainSpec, Header, StateChanges, EMPTY_ROOT};
 use signet_libmdbx::{
-    DatabaseFlags, Environment, Geometry, RoTxSync, RwTxSync, WriteFlags,
+    tx::aliases::{RoTxSync, RwTxSync},
+    DatabaseFlags, Environment, Geometry, WriteFlags,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -94,7 +95,12 @@ impl Store {
             let change = scion_types::AccountChange {
                 info: Some(info),
                 wiped: false,
-                storage: g.storage.clone().into_iter().map(|(k, v)| (k.into(), v)).collect(),
+                storage: g
+                    .storage
+                    .clone()
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), v))
+                    .collect(),
             };
             changes.accounts.insert(addr, change);
         }
@@ -106,17 +112,29 @@ impl Store {
             // Recompute the genesis root in memory to compare chains without writing.
             let expected = spec.genesis_header(genesis_root(&changes)?).hash();
             if expected != stored {
-                return Err(StorageError::GenesisMismatch { expected, found: stored });
+                return Err(StorageError::GenesisMismatch {
+                    expected,
+                    found: stored,
+                });
             }
             return Ok(header);
         }
         let update = self.prepare_state(&changes)?;
         let header = spec.genesis_header(update.state_root);
-        let block = Block { header: header.clone(), transactions: vec![], uncles: vec![] };
+        let block = Block {
+            header: header.clone(),
+            transactions: vec![],
+            uncles: vec![],
+        };
         self.commit_block(&block, &[], &[], &changes, update)?;
         let txn = self.env.begin_rw_sync()?;
         let meta = txn.open_db(Some(tables::META))?;
-        txn.put(meta, b"genesis", header.hash().as_slice(), WriteFlags::empty())?;
+        txn.put(
+            meta,
+            b"genesis",
+            header.hash().as_slice(),
+            WriteFlags::empty(),
+        )?;
         txn.commit()?;
         Ok(header)
     }
@@ -125,18 +143,20 @@ impl Store {
         let txn = self.ro()?;
         let db = txn.open_db(Some(tables::META))?;
         let v: Option<Vec<u8>> = txn.get(db.dbi(), key)?;
-        v.map(|v| to_b256(&v)).transpose()
+        v.map(|v: Vec<u8>| to_b256(&v)).transpose()
     }
 
     /// Hash of the canonical head.
     pub fn head_hash(&self) -> Result<B256, StorageError> {
-        self.meta_hash(b"head")?.ok_or_else(|| StorageError::Corrupt("no head".into()))
+        self.meta_hash(b"head")?
+            .ok_or_else(|| StorageError::Corrupt("no head".into()))
     }
 
     /// The canonical head's header.
     pub fn head(&self) -> Result<Header, StorageError> {
         let h = self.head_hash()?;
-        self.header(h)?.ok_or_else(|| StorageError::Corrupt("head header missing".into()))
+        self.header(h)?
+            .ok_or_else(|| StorageError::Corrupt("head header missing".into()))
     }
 
     fn get_raw(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
@@ -154,23 +174,33 @@ impl Store {
 
     /// The canonical block hash at a height.
     pub fn canonical_hash(&self, number: u64) -> Result<Option<B256>, StorageError> {
-        self.get_raw(tables::CANONICAL, &be(number))?.map(|v| to_b256(&v)).transpose()
+        self.get_raw(tables::CANONICAL, &be(number))?
+            .map(|v| to_b256(&v))
+            .transpose()
     }
 
     /// A whole block by hash.
     pub fn block(&self, hash: B256) -> Result<Option<Block>, StorageError> {
-        let Some(header) = self.header(hash)? else { return Ok(None) };
+        let Some(header) = self.header(hash)? else {
+            return Ok(None);
+        };
         let raw = self
             .get_raw(tables::BODIES, hash.as_slice())?
             .ok_or_else(|| StorageError::Corrupt(format!("body of {hash} missing")))?;
         let body = Body::decode(&mut raw.as_slice())
             .map_err(|e| StorageError::Corrupt(format!("body of {hash}: {e}")))?;
-        Ok(Some(Block { header, transactions: body.transactions, uncles: body.uncles }))
+        Ok(Some(Block {
+            header,
+            transactions: body.transactions,
+            uncles: body.uncles,
+        }))
     }
 
     /// The senders of a block's transactions, in order.
     pub fn senders(&self, hash: B256) -> Result<Vec<Address>, StorageError> {
-        let raw = self.get_raw(tables::SENDERS, hash.as_slice())?.unwrap_or_default();
+        let raw = self
+            .get_raw(tables::SENDERS, hash.as_slice())?
+            .unwrap_or_default();
         Ok(raw.chunks_exact(20).map(Address::from_slice).collect())
     }
 
@@ -200,7 +230,10 @@ impl Store {
         }
         let mut idx = [0u8; 8];
         idx.copy_from_slice(&v[32..]);
-        Ok(Some(TxLocation { block_hash: B256::from_slice(&v[..32]), index: u64::from_be_bytes(idx) }))
+        Ok(Some(TxLocation {
+            block_hash: B256::from_slice(&v[..32]),
+            index: u64::from_be_bytes(idx),
+        }))
     }
 
     /// The state after canonical block `number`, as a revm database.
@@ -227,7 +260,9 @@ impl Store {
             if change.wiped {
                 update.wiped.push(*addr);
             }
-            let Some(info) = &change.info else { continue };
+            if change.info.is_none() {
+                continue;
+            }
             let previous = state.account(*addr)?;
             let owner = keccak256(addr);
             let storage_root = if change.storage.is_empty() {
@@ -316,13 +351,22 @@ impl Store {
         };
 
         put(tables::HEADERS, hash.as_slice(), &block.header.rlp())?;
-        let body = Body { transactions: block.transactions.clone(), uncles: block.uncles.clone() };
+        let body = Body {
+            transactions: block.transactions.clone(),
+            uncles: block.uncles.clone(),
+        };
         put(tables::BODIES, hash.as_slice(), &alloy_rlp::encode(&body))?;
         let senders_raw: Vec<u8> = senders.iter().flat_map(|a| a.0 .0).collect();
         put(tables::SENDERS, hash.as_slice(), &senders_raw)?;
-        let receipts_raw: Vec<Bytes> =
-            receipts.iter().map(|r| Bytes::from(r.encoded_2718())).collect();
-        put(tables::RECEIPTS, hash.as_slice(), &alloy_rlp::encode(&receipts_raw))?;
+        let receipts_raw: Vec<Bytes> = receipts
+            .iter()
+            .map(|r| Bytes::from(r.encoded_2718()))
+            .collect();
+        put(
+            tables::RECEIPTS,
+            hash.as_slice(),
+            &alloy_rlp::encode(&receipts_raw),
+        )?;
         put(tables::CANONICAL, &be(number), hash.as_slice())?;
         for (i, tx) in block.transactions.iter().enumerate() {
             let loc = [hash.as_slice(), &be(i as u64)].concat();
@@ -336,8 +380,16 @@ impl Store {
             // Every slot the account had gets a zero entry at this block.
             let live = live_slots(&txn, storage_db, *addr)?;
             for slot in live {
-                if !changes.accounts.get(addr).is_some_and(|c| c.storage.contains_key(&slot)) {
-                    put(tables::STORAGE_HISTORY, &storage_key(*addr, slot, number), &[0u8; 32])?;
+                if !changes
+                    .accounts
+                    .get(addr)
+                    .is_some_and(|c| c.storage.contains_key(&slot))
+                {
+                    put(
+                        tables::STORAGE_HISTORY,
+                        &storage_key(*addr, slot, number),
+                        &[0u8; 32],
+                    )?;
                 }
             }
             let owner = keccak256(addr);
@@ -347,8 +399,9 @@ impl Store {
             let value = account.map(|a| a.rlp()).unwrap_or_default();
             put(tables::ACCOUNT_HISTORY, &account_key(*addr, number), &value)?;
             let change = changes.accounts.get(addr);
-            let slots: Vec<U256> =
-                change.map(|c| c.storage.keys().copied().collect()).unwrap_or_default();
+            let slots: Vec<U256> = change
+                .map(|c| c.storage.keys().copied().collect())
+                .unwrap_or_default();
             changeset.extend_from_slice(addr.as_slice());
             changeset.extend_from_slice(&(slots.len() as u32).to_be_bytes());
             for slot in &slots {
@@ -389,7 +442,11 @@ impl Store {
     }
 
     /// The EIP-1186 proof nodes for a storage slot in the head state.
-    pub fn storage_proof(&self, address: Address, slot: B256) -> Result<Vec<Vec<u8>>, StorageError> {
+    pub fn storage_proof(
+        &self,
+        address: Address,
+        slot: B256,
+    ) -> Result<Vec<Vec<u8>>, StorageError> {
         self.trie_proof(keccak256(address).0, keccak256(slot))
     }
 
@@ -426,7 +483,11 @@ fn live_slots(
         latest.insert(slot, v.iter().any(|b| *b != 0));
         entry = cursor.next()?;
     }
-    Ok(latest.into_iter().filter(|(_, live)| *live).map(|(s, _)| s).collect())
+    Ok(latest
+        .into_iter()
+        .filter(|(_, live)| *live)
+        .map(|(s, _)| s)
+        .collect())
 }
 
 fn delete_prefix(
@@ -460,7 +521,10 @@ fn genesis_root(changes: &StateChanges) -> Result<B256, StorageError> {
         let Some(info) = &change.info else { continue };
         let mut storage = TrieUpdate::new(&empty);
         for (slot, value) in change.storage.iter().filter(|(_, v)| !v.is_zero()) {
-            storage.insert(keccak256(slot.to_be_bytes::<32>()).as_slice(), alloy_rlp::encode(value))?;
+            storage.insert(
+                keccak256(slot.to_be_bytes::<32>()).as_slice(),
+                alloy_rlp::encode(value),
+            )?;
         }
         let account = Account {
             nonce: info.nonce,
@@ -475,7 +539,10 @@ fn genesis_root(changes: &StateChanges) -> Result<B256, StorageError> {
 
 fn to_b256(v: &[u8]) -> Result<B256, StorageError> {
     if v.len() != 32 {
-        return Err(StorageError::Corrupt(format!("expected a 32-byte hash, found {} bytes", v.len())));
+        return Err(StorageError::Corrupt(format!(
+            "expected a 32-byte hash, found {} bytes",
+            v.len()
+        )));
     }
     Ok(B256::from_slice(v))
 }

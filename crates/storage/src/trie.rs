@@ -60,9 +60,15 @@ impl Node {
                 }
                 let (key, data) = rest.split_at(len);
                 if tag == 0 {
-                    Ok(Node::Leaf { key: key.to_vec(), value: data.to_vec() })
+                    Ok(Node::Leaf {
+                        key: key.to_vec(),
+                        value: data.to_vec(),
+                    })
                 } else {
-                    Ok(Node::Ext { key: key.to_vec(), child: data.to_vec() })
+                    Ok(Node::Ext {
+                        key: key.to_vec(),
+                        child: data.to_vec(),
+                    })
                 }
             }
             2 => {
@@ -140,7 +146,11 @@ impl Node {
             }
         }
         let mut out = Vec::with_capacity(payload.len() + 3);
-        alloy_rlp::Header { list: true, payload_length: payload.len() }.encode(&mut out);
+        alloy_rlp::Header {
+            list: true,
+            payload_length: payload.len(),
+        }
+        .encode(&mut out);
         out.extend_from_slice(&payload);
         out
     }
@@ -215,7 +225,12 @@ pub struct TrieUpdate<'a> {
 impl<'a> TrieUpdate<'a> {
     /// Starts an update of the trie whose nodes `load` returns.
     pub fn new(load: &'a Loader<'a>) -> Self {
-        Self { load, cache: HashMap::new(), removed: Vec::new(), changed: false }
+        Self {
+            load,
+            cache: HashMap::new(),
+            removed: Vec::new(),
+            changed: false,
+        }
     }
 
     fn get(&mut self, path: &[u8]) -> Result<Option<Node>, StorageError> {
@@ -229,7 +244,10 @@ impl<'a> TrieUpdate<'a> {
 
     fn must_get(&mut self, path: &[u8]) -> Result<Node, StorageError> {
         self.get(path)?.ok_or_else(|| {
-            StorageError::Corrupt(format!("trie node missing at path of {} nibbles", path.len()))
+            StorageError::Corrupt(format!(
+                "trie node missing at path of {} nibbles",
+                path.len()
+            ))
         })
     }
 
@@ -252,7 +270,13 @@ impl<'a> TrieUpdate<'a> {
     fn insert_at(&mut self, path: Path, key: &[u8], value: Vec<u8>) -> Result<(), StorageError> {
         let rest = &key[path.len()..];
         match self.get(&path)? {
-            None => self.put(path, Node::Leaf { key: rest.to_vec(), value }),
+            None => self.put(
+                path,
+                Node::Leaf {
+                    key: rest.to_vec(),
+                    value,
+                },
+            ),
             Some(Node::Leaf { key: k, value: old }) => {
                 if k == rest {
                     if old != value {
@@ -265,18 +289,42 @@ impl<'a> TrieUpdate<'a> {
                 let mut children: Box<[Option<Vec<u8>>; 16]> = Box::default();
                 children[k[c] as usize] = Some(Vec::new());
                 children[rest[c] as usize] = Some(Vec::new());
-                self.put(join(&bp, &[k[c]]), Node::Leaf { key: k[c + 1..].to_vec(), value: old });
-                self.put(join(&bp, &[rest[c]]), Node::Leaf { key: rest[c + 1..].to_vec(), value });
+                self.put(
+                    join(&bp, &[k[c]]),
+                    Node::Leaf {
+                        key: k[c + 1..].to_vec(),
+                        value: old,
+                    },
+                );
+                self.put(
+                    join(&bp, &[rest[c]]),
+                    Node::Leaf {
+                        key: rest[c + 1..].to_vec(),
+                        value,
+                    },
+                );
                 self.put(bp, Node::Branch { children });
                 if c > 0 {
-                    self.put(path, Node::Ext { key: rest[..c].to_vec(), child: Vec::new() });
+                    self.put(
+                        path,
+                        Node::Ext {
+                            key: rest[..c].to_vec(),
+                            child: Vec::new(),
+                        },
+                    );
                 }
             }
             Some(Node::Ext { key: k, child }) => {
                 let c = common_prefix(&k, rest);
                 if c == k.len() {
                     self.insert_at(join(&path, &k), key, value)?;
-                    self.put(path, Node::Ext { key: k, child: Vec::new() });
+                    self.put(
+                        path,
+                        Node::Ext {
+                            key: k,
+                            child: Vec::new(),
+                        },
+                    );
                     return Ok(());
                 }
                 let bp = join(&path, &rest[..c]);
@@ -285,15 +333,30 @@ impl<'a> TrieUpdate<'a> {
                     // The old extension's child sits right under the new branch, unchanged.
                     children[k[c] as usize] = Some(child);
                 } else {
-                    let ext = Node::Ext { key: k[c + 1..].to_vec(), child };
+                    let ext = Node::Ext {
+                        key: k[c + 1..].to_vec(),
+                        child,
+                    };
                     self.put(join(&bp, &[k[c]]), ext);
                     children[k[c] as usize] = Some(Vec::new());
                 }
                 children[rest[c] as usize] = Some(Vec::new());
-                self.put(join(&bp, &[rest[c]]), Node::Leaf { key: rest[c + 1..].to_vec(), value });
+                self.put(
+                    join(&bp, &[rest[c]]),
+                    Node::Leaf {
+                        key: rest[c + 1..].to_vec(),
+                        value,
+                    },
+                );
                 self.put(bp, Node::Branch { children });
                 if c > 0 {
-                    self.put(path, Node::Ext { key: k[..c].to_vec(), child: Vec::new() });
+                    self.put(
+                        path,
+                        Node::Ext {
+                            key: k[..c].to_vec(),
+                            child: Vec::new(),
+                        },
+                    );
                 }
             }
             Some(Node::Branch { mut children }) => {
@@ -302,7 +365,13 @@ impl<'a> TrieUpdate<'a> {
                 if children[nib].is_some() {
                     self.insert_at(child_path, key, value)?;
                 } else {
-                    self.put(child_path, Node::Leaf { key: rest[1..].to_vec(), value });
+                    self.put(
+                        child_path,
+                        Node::Leaf {
+                            key: rest[1..].to_vec(),
+                            value,
+                        },
+                    );
                 }
                 children[nib] = Some(Vec::new());
                 self.put(path, Node::Branch { children });
@@ -344,14 +413,32 @@ impl<'a> TrieUpdate<'a> {
                     None => self.remove_at(path),
                     Some(Node::Leaf { key: k2, value }) => {
                         self.remove_at(child_path);
-                        self.put(path, Node::Leaf { key: join(&k, &k2), value });
+                        self.put(
+                            path,
+                            Node::Leaf {
+                                key: join(&k, &k2),
+                                value,
+                            },
+                        );
                     }
                     Some(Node::Ext { key: k2, child: c2 }) => {
                         self.remove_at(child_path);
-                        self.put(path, Node::Ext { key: join(&k, &k2), child: c2 });
+                        self.put(
+                            path,
+                            Node::Ext {
+                                key: join(&k, &k2),
+                                child: c2,
+                            },
+                        );
                     }
                     Some(Node::Branch { .. }) => {
-                        self.put(path, Node::Ext { key: k, child: Vec::new() });
+                        self.put(
+                            path,
+                            Node::Ext {
+                                key: k,
+                                child: Vec::new(),
+                            },
+                        );
                     }
                 }
                 Ok(true)
@@ -380,15 +467,33 @@ impl<'a> TrieUpdate<'a> {
                 match self.must_get(&only_path)? {
                     Node::Leaf { key: k2, value } => {
                         self.remove_at(only_path);
-                        self.put(path, Node::Leaf { key: join(&[j as u8], &k2), value });
+                        self.put(
+                            path,
+                            Node::Leaf {
+                                key: join(&[j as u8], &k2),
+                                value,
+                            },
+                        );
                     }
                     Node::Ext { key: k2, child: c2 } => {
                         self.remove_at(only_path);
-                        self.put(path, Node::Ext { key: join(&[j as u8], &k2), child: c2 });
+                        self.put(
+                            path,
+                            Node::Ext {
+                                key: join(&[j as u8], &k2),
+                                child: c2,
+                            },
+                        );
                     }
                     Node::Branch { .. } => {
                         let child = children[j].take().unwrap_or_default();
-                        self.put(path, Node::Ext { key: vec![j as u8], child });
+                        self.put(
+                            path,
+                            Node::Ext {
+                                key: vec![j as u8],
+                                child,
+                            },
+                        );
                     }
                 }
                 Ok(true)
@@ -457,7 +562,9 @@ pub fn proof(load: &Loader<'_>, key: &[u8]) -> Result<Vec<Vec<u8>>, StorageError
                 path.extend_from_slice(&k);
             }
             Node::Branch { children } => {
-                let Some(&nib) = key.get(path.len()) else { break };
+                let Some(&nib) = key.get(path.len()) else {
+                    break;
+                };
                 if children[nib as usize].is_none() {
                     break;
                 }
@@ -540,7 +647,11 @@ mod tests {
                     None
                 } else {
                     // Short values make short leaves, exercising inline (< 32 byte) refs.
-                    let len = if rng.random_bool(0.5) { 1 } else { rng.random_range(1..80) };
+                    let len = if rng.random_bool(0.5) {
+                        1
+                    } else {
+                        rng.random_range(1..80)
+                    };
                     Some((0..len).map(|_| rng.random()).collect::<Vec<u8>>())
                 };
                 batch.insert(k, v);
@@ -557,7 +668,11 @@ mod tests {
         // Remove everything: the trie and its table must be empty again.
         let all: BTreeMap<_, _> = model.keys().map(|k| (*k, None)).collect();
         assert_eq!(mem.apply(&all), EMPTY_ROOT);
-        assert!(mem.0.borrow().is_empty(), "stale nodes left: {}", mem.0.borrow().len());
+        assert!(
+            mem.0.borrow().is_empty(),
+            "stale nodes left: {}",
+            mem.0.borrow().len()
+        );
     }
 
     #[test]

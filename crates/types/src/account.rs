@@ -4,9 +4,8 @@ use alloy_primitives::{keccak256, B256, U256};
 use alloy_rlp::{RlpDecodable, RlpEncodable};
 
 /// Keccak-256 of empty code.
-pub const KECCAK_EMPTY: B256 = alloy_primitives::b256!(
-    "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
-);
+pub const KECCAK_EMPTY: B256 =
+    alloy_primitives::b256!("c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
 
 /// An account: nonce, balance, storage root and code hash, RLP-encoded in that order
 /// (exactly Ethereum's state-trie leaf).

@@ -29,8 +29,12 @@ impl Block {
 
     /// Decodes a block from its RLP encoding, rejecting trailing bytes.
     pub fn decode_rlp(mut bytes: &[u8]) -> Result<Self, crate::TypesError> {
-        let block = <Self as alloy_rlp::Decodable>::decode(&mut bytes)
-            .map_err(|source| crate::TypesError::Rlp { what: "block", source })?;
+        let block = <Self as alloy_rlp::Decodable>::decode(&mut bytes).map_err(|source| {
+            crate::TypesError::Rlp {
+                what: "block",
+                source,
+            }
+        })?;
         if !bytes.is_empty() {
             return Err(crate::TypesError::Rlp {
                 what: "block",

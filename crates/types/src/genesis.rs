@@ -93,12 +93,18 @@ impl ChainSpec {
 
     /// Parses a genesis file's text.
     pub fn from_json(text: &str, path: &str) -> Result<Self, TypesError> {
-        let err = |reason: String| TypesError::Genesis { path: path.to_string(), reason };
+        let err = |reason: String| TypesError::Genesis {
+            path: path.to_string(),
+            reason,
+        };
         let file: GenesisFile = serde_json::from_str(text).map_err(|e| err(e.to_string()))?;
         let g = file.genesis;
         let chain_id = g.config.chain_id;
         if g.extra_data.len() > 32 {
-            return Err(err(format!("extraData is {} bytes, at most 32", g.extra_data.len())));
+            return Err(err(format!(
+                "extraData is {} bytes, at most 32",
+                g.extra_data.len()
+            )));
         }
         let base_fee_per_gas = g
             .base_fee_per_gas
@@ -191,7 +197,11 @@ mod tests {
         let ten_thousand = U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18u64));
         let first = address!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
         assert_eq!(spec.alloc[&first].balance, ten_thousand);
-        let funded = spec.alloc.values().filter(|a| a.balance == ten_thousand).count();
+        let funded = spec
+            .alloc
+            .values()
+            .filter(|a| a.balance == ten_thousand)
+            .count();
         assert_eq!(funded, 20);
         let bridge = address!("0000000000000000000000000000000001000006");
         let locked = U256::from(21_000_000u64) * U256::from(10u64).pow(U256::from(18u64));

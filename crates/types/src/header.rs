@@ -86,7 +86,11 @@ impl Header {
     }
 
     fn encode_with(&self, mm: MmFields, out: &mut dyn alloy_rlp::BufMut) {
-        alloy_rlp::Header { list: true, payload_length: self.fields_len(mm) }.encode(out);
+        alloy_rlp::Header {
+            list: true,
+            payload_length: self.fields_len(mm),
+        }
+        .encode(out);
         self.parent_hash.encode(out);
         self.ommers_hash.encode(out);
         self.beneficiary.encode(out);
@@ -135,8 +139,10 @@ impl Header {
 
     /// Decodes the full RLP encoding.
     pub fn decode_rlp(mut bytes: &[u8]) -> Result<Self, crate::TypesError> {
-        let h = Self::decode(&mut bytes)
-            .map_err(|source| crate::TypesError::Rlp { what: "header", source })?;
+        let h = Self::decode(&mut bytes).map_err(|source| crate::TypesError::Rlp {
+            what: "header",
+            source,
+        })?;
         if !bytes.is_empty() {
             return Err(crate::TypesError::Rlp {
                 what: "header",

@@ -22,7 +22,10 @@ mod tests {
     #[test]
     fn round_trip_and_rounding() {
         assert_eq!(sat_to_wei(1), U256::from(10_000_000_000u64));
-        assert_eq!(wei_to_sat(sat_to_wei(2_100_000_000_000_000)), Some(2_100_000_000_000_000));
+        assert_eq!(
+            wei_to_sat(sat_to_wei(2_100_000_000_000_000)),
+            Some(2_100_000_000_000_000)
+        );
         assert_eq!(wei_to_sat(U256::from(19_999_999_999u64)), Some(1));
         assert_eq!(wei_to_sat(U256::MAX), None);
     }

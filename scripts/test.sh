@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every test: installs the pinned external tools, builds, and runs the unit and
+# end-to-end tests (which start real `scion` nodes and drive them with forge and cast).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+command -v node >/dev/null || { echo "node and npm are required (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+scripts/install-tools.sh
+cargo build --workspace --bins
+cargo test --workspace --no-fail-fast "$@"
