@@ -64,6 +64,8 @@ where
 {
     let mut cfg = cfg_env(chain_id);
     cfg.disable_nonce_check = true;
+    // A call is not a signed transaction: its chain id is not checked (as in geth).
+    cfg.tx_chain_id_check = false;
     cfg.disable_base_fee = tx.gas_price == 0;
     if !for_estimate {
         // A call may use the whole block, like geth's eth_call gas cap.
