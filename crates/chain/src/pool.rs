@@ -193,3 +193,53 @@ impl TxPool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_consensus::{Signed, TxLegacy};
+    use alloy_primitives::Signature;
+
+    fn ptx(sender: u8, nonce: u64, price: u128) -> PooledTx {
+        let tx = TxLegacy {
+            nonce,
+            gas_price: price,
+            gas_limit: 21_000,
+            ..Default::default()
+        };
+        let signed = Signed::new_unhashed(tx, Signature::test_signature());
+        let tx = TxEnvelope::Legacy(signed);
+        PooledTx {
+            hash: *tx.tx_hash(),
+            tx,
+            sender: Address::with_last_byte(sender),
+        }
+    }
+
+    #[test]
+    fn pool_is_bounded_and_orders_by_tip_within_nonce_order() {
+        let mut pool = TxPool::new(3);
+        pool.add(ptx(1, 0, 5)).unwrap();
+        pool.add(ptx(1, 1, 100)).unwrap();
+        pool.add(ptx(2, 0, 50)).unwrap();
+        assert_eq!(pool.add(ptx(3, 0, 1)), Err(PoolError::Full));
+        // A replacement does not need room.
+        pool.add(ptx(2, 0, 60)).unwrap();
+        let order: Vec<(u8, u64)> = pool
+            .pending(|_| 0, 0)
+            .iter()
+            .map(|p| (p.sender.0[19], p.tx.nonce()))
+            .collect();
+        // Sender 2 pays more than sender 1's first transaction; sender 1's nonce 1 waits
+        // for its nonce 0 even though it pays most.
+        assert_eq!(order, vec![(2, 0), (1, 0), (1, 1)]);
+        assert_eq!(pool.pending_nonce(Address::with_last_byte(1), 0), 2);
+        pool.prune_sender(Address::with_last_byte(1), 1);
+        assert_eq!(pool.len(), 2);
+        // Queued: a gap means nothing pending for that sender.
+        assert!(pool
+            .pending(|_| 0, 0)
+            .iter()
+            .all(|p| p.sender != Address::with_last_byte(1)));
+    }
+}

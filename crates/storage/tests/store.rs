@@ -24,23 +24,40 @@ fn trie_root(leaves: impl IntoIterator<Item = (B256, Vec<u8>)>) -> B256 {
 }
 
 fn reference_root(model: &Model) -> B256 {
-    trie_root(model.iter().map(|(addr, (nonce, balance, code_hash, storage))| {
-        let storage_root = trie_root(
-            storage
-                .iter()
-                .filter(|(_, v)| !v.is_zero())
-                .map(|(k, v)| (keccak256(k.to_be_bytes::<32>()), alloy_rlp::encode(v))),
-        );
-        let acc = Account { nonce: *nonce, balance: *balance, storage_root, code_hash: *code_hash };
-        (keccak256(addr), acc.rlp())
-    }))
+    trie_root(
+        model
+            .iter()
+            .map(|(addr, (nonce, balance, code_hash, storage))| {
+                let storage_root = trie_root(
+                    storage
+                        .iter()
+                        .filter(|(_, v)| !v.is_zero())
+                        .map(|(k, v)| (keccak256(k.to_be_bytes::<32>()), alloy_rlp::encode(v))),
+                );
+                let acc = Account {
+                    nonce: *nonce,
+                    balance: *balance,
+                    storage_root,
+                    code_hash: *code_hash,
+                };
+                (keccak256(addr), acc.rlp())
+            }),
+    )
 }
 
 fn commit(store: &Store, number: u64, changes: &StateChanges) -> Result<B256, StorageError> {
     let update = store.prepare_state(changes)?;
-    let header = Header { number, state_root: update.state_root, ..Default::default() };
+    let header = Header {
+        number,
+        state_root: update.state_root,
+        ..Default::default()
+    };
     let root = update.state_root;
-    let block = Block { header, transactions: vec![], uncles: vec![] };
+    let block = Block {
+        header,
+        transactions: vec![],
+        uncles: vec![],
+    };
     store.commit_block(&block, &[], &[], changes, update)?;
     Ok(root)
 }
@@ -52,7 +69,9 @@ fn genesis_root_matches_an_independent_trie() {
     // Give one account storage so that storage roots are covered too.
     let first = *spec.alloc.keys().next().unwrap();
     let slots = spec.alloc.get_mut(&first).unwrap();
-    slots.storage.insert(B256::with_last_byte(1), U256::from(42));
+    slots
+        .storage
+        .insert(B256::with_last_byte(1), U256::from(42));
     slots.storage.insert(B256::with_last_byte(2), U256::MAX);
 
     let store = Store::open(dir.path()).unwrap();
@@ -62,7 +81,10 @@ fn genesis_root_matches_an_independent_trie() {
         .iter()
         .map(|(a, g)| {
             let storage = g.storage.iter().map(|(k, v)| ((*k).into(), *v)).collect();
-            (*a, (g.nonce, g.balance, Account::code_hash_of(&g.code), storage))
+            (
+                *a,
+                (g.nonce, g.balance, Account::code_hash_of(&g.code), storage),
+            )
         })
         .collect();
     assert_eq!(header.state_root, reference_root(&model));
@@ -70,7 +92,9 @@ fn genesis_root_matches_an_independent_trie() {
     // Code and storage are readable at block 0.
     let state = store.state_at(0).unwrap();
     assert_eq!(state.storage(first, U256::from(2)).unwrap(), U256::MAX);
-    let mc3: Address = "0xcA11bde05977b3631167028862bE2a173976CA11".parse().unwrap();
+    let mc3: Address = "0xcA11bde05977b3631167028862bE2a173976CA11"
+        .parse()
+        .unwrap();
     let acc = state.account(mc3).unwrap().unwrap();
     assert_eq!(state.code(acc.code_hash).unwrap().len(), 3808);
 }
@@ -94,10 +118,17 @@ fn random_blocks_keep_root_and_history_exact() {
             let roll: f64 = rng.random();
             let change = if roll < 0.1 && model.contains_key(&addr) {
                 model.remove(&addr);
-                AccountChange { info: None, wiped: true, storage: BTreeMap::new() }
+                AccountChange {
+                    info: None,
+                    wiped: true,
+                    storage: BTreeMap::new(),
+                }
             } else {
                 let wiped = roll < 0.2;
-                let entry = model.entry(addr).or_insert((0, U256::ZERO, KECCAK_EMPTY, BTreeMap::new()));
+                let entry =
+                    model
+                        .entry(addr)
+                        .or_insert((0, U256::ZERO, KECCAK_EMPTY, BTreeMap::new()));
                 if wiped {
                     entry.3.clear();
                 }
@@ -106,7 +137,11 @@ fn random_blocks_keep_root_and_history_exact() {
                 let mut storage = BTreeMap::new();
                 for _ in 0..rng.random_range(0..6) {
                     let slot = U256::from(rng.random_range(0..20u64));
-                    let value = if rng.random_bool(0.3) { U256::ZERO } else { U256::from(rng.random::<u32>()) };
+                    let value = if rng.random_bool(0.3) {
+                        U256::ZERO
+                    } else {
+                        U256::from(rng.random::<u32>())
+                    };
                     storage.insert(slot, value);
                     if value.is_zero() {
                         entry.3.remove(&slot);
@@ -114,8 +149,17 @@ fn random_blocks_keep_root_and_history_exact() {
                         entry.3.insert(slot, value);
                     }
                 }
-                let info = AccountInfo { nonce: entry.0, balance: entry.1, code_hash: KECCAK_EMPTY, new_code: None };
-                AccountChange { info: Some(info), wiped, storage }
+                let info = AccountInfo {
+                    nonce: entry.0,
+                    balance: entry.1,
+                    code_hash: KECCAK_EMPTY,
+                    new_code: None,
+                };
+                AccountChange {
+                    info: Some(info),
+                    wiped,
+                    storage,
+                }
             };
             // Several changes to one account in a block merge as the executor merges them.
             let slot_entry = changes.accounts.entry(addr).or_default();
@@ -139,7 +183,11 @@ fn random_blocks_keep_root_and_history_exact() {
                 None => assert_eq!(acc, None, "block {number} {addr}"),
                 Some((nonce, balance, _, storage)) => {
                     let acc = acc.unwrap();
-                    assert_eq!((acc.nonce, acc.balance), (*nonce, *balance), "block {number}");
+                    assert_eq!(
+                        (acc.nonce, acc.balance),
+                        (*nonce, *balance),
+                        "block {number}"
+                    );
                     for slot in 0..20u64 {
                         let want = storage.get(&U256::from(slot)).copied().unwrap_or_default();
                         let got = state.storage(*addr, U256::from(slot)).unwrap();
@@ -160,8 +208,20 @@ fn reopening_keeps_the_head_and_refuses_another_chain() {
         let store = Store::open(dir.path()).unwrap();
         store.init_genesis(&spec).unwrap();
         let mut changes = StateChanges::default();
-        let info = AccountInfo { nonce: 1, balance: U256::from(5), code_hash: keccak256([1]), new_code: Some(Bytes::from(vec![1])) };
-        changes.accounts.insert(a, AccountChange { info: Some(info), wiped: false, storage: BTreeMap::new() });
+        let info = AccountInfo {
+            nonce: 1,
+            balance: U256::from(5),
+            code_hash: keccak256([1]),
+            new_code: Some(Bytes::from(vec![1])),
+        };
+        changes.accounts.insert(
+            a,
+            AccountChange {
+                info: Some(info),
+                wiped: false,
+                storage: BTreeMap::new(),
+            },
+        );
         commit(&store, 1, &changes).unwrap();
     }
     let store = Store::open(dir.path()).unwrap();
@@ -189,11 +249,36 @@ fn a_block_whose_root_does_not_match_its_changes_is_refused() {
     let store = Store::open(dir.path()).unwrap();
     store.init_genesis(&ChainSpec::dev()).unwrap();
     let mut changes = StateChanges::default();
-    let info = AccountInfo { nonce: 1, balance: U256::from(1), code_hash: KECCAK_EMPTY, new_code: None };
-    changes.accounts.insert(Address::with_last_byte(1), AccountChange { info: Some(info), ..Default::default() });
+    let info = AccountInfo {
+        nonce: 1,
+        balance: U256::from(1),
+        code_hash: KECCAK_EMPTY,
+        new_code: None,
+    };
+    changes.accounts.insert(
+        Address::with_last_byte(1),
+        AccountChange {
+            info: Some(info),
+            ..Default::default()
+        },
+    );
     let update = store.prepare_state(&changes).unwrap();
-    let header = Header { number: 1, state_root: B256::repeat_byte(1), ..Default::default() };
-    let block = Block { header, transactions: vec![], uncles: vec![] };
-    assert!(store.commit_block(&block, &[], &[], &changes, update).is_err());
-    assert_eq!(store.head().unwrap().number, 0, "nothing of the bad block is stored");
+    let header = Header {
+        number: 1,
+        state_root: B256::repeat_byte(1),
+        ..Default::default()
+    };
+    let block = Block {
+        header,
+        transactions: vec![],
+        uncles: vec![],
+    };
+    assert!(store
+        .commit_block(&block, &[], &[], &changes, update)
+        .is_err());
+    assert_eq!(
+        store.head().unwrap().number,
+        0,
+        "nothing of the bad block is stored"
+    );
 }

@@ -1,0 +1,232 @@
+//! The chain on a real store: transaction admission with geth's messages, pool ordering and
+//! replacement, and block production.
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEip4844, TxEnvelope, TxLegacy};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, Bytes, Signature, TxKind, U256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use scion_chain::{Chain, ChainError};
+use scion_types::ChainSpec;
+
+const GWEI: u128 = 1_000_000_000;
+/// Dev account 0 of the test mnemonic.
+const DEV_KEY: &str = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+fn dev_key() -> PrivateKeySigner {
+    DEV_KEY.parse().unwrap()
+}
+
+fn open() -> (tempfile::TempDir, Chain) {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Chain::open(dir.path(), ChainSpec::dev()).unwrap();
+    (dir, chain)
+}
+
+fn tx(nonce: u64, max_fee: u128, tip: u128) -> TxEip1559 {
+    TxEip1559 {
+        chain_id: 7773,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: max_fee,
+        max_priority_fee_per_gas: tip,
+        to: TxKind::Call(Address::repeat_byte(0x11)),
+        value: U256::from(1),
+        ..Default::default()
+    }
+}
+
+fn raw<T: SignableTransaction<Signature>>(k: &PrivateKeySigner, t: T) -> Vec<u8>
+where
+    TxEnvelope: From<alloy_consensus::Signed<T>>,
+{
+    let sig = k.sign_hash_sync(&t.signature_hash()).unwrap();
+    TxEnvelope::from(t.into_signed(sig)).encoded_2718()
+}
+
+fn rejection(chain: &Chain, raw: &[u8]) -> String {
+    match chain.submit_raw(raw) {
+        Err(ChainError::Rejected(msg)) => msg,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+#[test]
+fn pooled_transactions_are_mined_in_nonce_order() {
+    let (_d, chain) = open();
+    let k = dev_key();
+    // Submitted out of order: nonce 1 waits (queued) until nonce 0 arrives.
+    let h1 = chain.submit_raw(&raw(&k, tx(1, 10 * GWEI, GWEI))).unwrap();
+    assert!(!chain.has_pending().unwrap());
+    let h0 = chain.submit_raw(&raw(&k, tx(0, 10 * GWEI, GWEI))).unwrap();
+    assert!(chain.has_pending().unwrap());
+    let b = chain.mine_block(None).unwrap();
+    assert_eq!(b.header.number, 1);
+    assert_eq!(b.tx_hashes, vec![h0, h1]);
+    assert!(chain.pool().is_empty());
+    assert_eq!(chain.state_nonce(k.address()).unwrap(), 2);
+    let loc = chain.store().tx_location(h1).unwrap().unwrap();
+    assert_eq!((loc.block_hash, loc.index), (b.header.hash(), 1));
+    assert_eq!(
+        chain
+            .store()
+            .receipts(loc.block_hash)
+            .unwrap()
+            .unwrap()
+            .len(),
+        2
+    );
+    // The next block's base fee follows EIP-1559 (a nearly empty block lowers it).
+    assert!(chain.next_base_fee() < b.header.base_fee_per_gas);
+    // An empty block still advances the chain.
+    assert_eq!(chain.mine_block(None).unwrap().header.number, 2);
+}
+
+#[test]
+fn replacement_needs_ten_percent_more() {
+    let (_d, chain) = open();
+    let k = dev_key();
+    let first = raw(&k, tx(0, 10 * GWEI, GWEI));
+    chain.submit_raw(&first).unwrap();
+    assert_eq!(rejection(&chain, &first), "already known");
+    let low = raw(&k, tx(0, 10 * GWEI + 1, GWEI + 1));
+    assert_eq!(
+        rejection(&chain, &low),
+        "replacement transaction underpriced"
+    );
+    let bumped = chain
+        .submit_raw(&raw(&k, tx(0, 11 * GWEI, GWEI * 11 / 10)))
+        .unwrap();
+    assert_eq!(chain.pool().len(), 1);
+    assert_eq!(chain.mine_block(None).unwrap().tx_hashes, vec![bumped]);
+}
+
+#[test]
+fn bad_transactions_are_refused_with_geths_words_and_nothing_is_stored() {
+    let (_d, chain) = open();
+    let k = dev_key();
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (vec![0xf8, 0x01, 0x02], "rlp:"),
+        (b"not a transaction".to_vec(), "rlp:"),
+        (
+            raw(
+                &k,
+                TxEip1559 {
+                    chain_id: 1,
+                    ..tx(0, 10 * GWEI, GWEI)
+                },
+            ),
+            "invalid chain id for signer",
+        ),
+        (
+            raw(
+                &k,
+                TxEip1559 {
+                    gas_limit: 20_000,
+                    ..tx(0, 10 * GWEI, GWEI)
+                },
+            ),
+            "intrinsic gas too low",
+        ),
+        (
+            raw(
+                &k,
+                TxEip1559 {
+                    gas_limit: 31_000_000,
+                    ..tx(0, 10 * GWEI, GWEI)
+                },
+            ),
+            "exceeds block gas limit",
+        ),
+        (
+            raw(&k, tx(0, 10 * GWEI, 11 * GWEI)),
+            "max priority fee per gas higher than max fee per gas",
+        ),
+        (
+            raw(&k, tx(0, 100, 1)),
+            "max fee per gas less than block base fee",
+        ),
+        (
+            raw(
+                &k,
+                TxEip4844 {
+                    chain_id: 7773,
+                    gas_limit: 21_000,
+                    max_fee_per_gas: 10 * GWEI,
+                    ..Default::default()
+                },
+            ),
+            "transaction type not supported",
+        ),
+        (
+            raw(&PrivateKeySigner::random(), tx(0, 10 * GWEI, GWEI)),
+            "insufficient funds for gas * price + value",
+        ),
+        (
+            raw(
+                &k,
+                TxEip1559 {
+                    value: U256::MAX / U256::from(2),
+                    ..tx(0, 10 * GWEI, GWEI)
+                },
+            ),
+            "insufficient funds",
+        ),
+        (
+            raw(
+                &k,
+                TxLegacy {
+                    chain_id: Some(7773),
+                    gas_limit: 5_000_000,
+                    gas_price: 10 * GWEI,
+                    input: Bytes::from(vec![1u8; 130 * 1024]),
+                    ..Default::default()
+                },
+            ),
+            "oversized data",
+        ),
+    ];
+    for (bytes, want) in &cases {
+        let msg = rejection(&chain, bytes);
+        assert!(msg.starts_with(want), "want {want:?}, got {msg:?}");
+    }
+    // A signature that recovers to no key.
+    let t = tx(0, 10 * GWEI, GWEI);
+    let bad = TxEnvelope::from(t.into_signed(Signature::new(U256::ZERO, U256::from(1), false)));
+    assert_eq!(rejection(&chain, &bad.encoded_2718()), "invalid sender");
+    // A typed transaction with trailing garbage.
+    let mut trailing = raw(&k, tx(0, 10 * GWEI, GWEI));
+    trailing.push(0);
+    assert!(rejection(&chain, &trailing).starts_with("rlp:"));
+
+    assert!(chain.pool().is_empty(), "nothing was pooled");
+    chain.mine_block(None).unwrap();
+    // Once nonce 0 is mined, it is too low.
+    chain.submit_raw(&raw(&k, tx(0, 10 * GWEI, GWEI))).unwrap();
+    chain.mine_block(None).unwrap();
+    assert!(rejection(&chain, &raw(&k, tx(0, 20 * GWEI, GWEI))).starts_with("nonce too low"));
+    assert_eq!(chain.head().number, 2);
+}
+
+#[test]
+fn a_transaction_that_cannot_pay_at_mining_time_is_dropped() {
+    let (_d, chain) = open();
+    let k = dev_key();
+    let to = PrivateKeySigner::random();
+    // Fund a fresh account with just enough for one transfer, then let it send two.
+    let fee = U256::from(21_000u128 * 10 * GWEI);
+    let fund = TxEip1559 {
+        to: TxKind::Call(to.address()),
+        value: fee + U256::from(1),
+        ..tx(0, 10 * GWEI, GWEI)
+    };
+    chain.submit_raw(&raw(&k, fund)).unwrap();
+    chain.mine_block(None).unwrap();
+    let first = chain.submit_raw(&raw(&to, tx(0, 10 * GWEI, GWEI))).unwrap();
+    // The second passes admission checks against the current balance...
+    let second = chain.submit_raw(&raw(&to, tx(1, 10 * GWEI, GWEI))).unwrap();
+    let b = chain.mine_block(None).unwrap();
+    // ...but cannot pay once the first has run: it is dropped, not mined, not kept.
+    assert_eq!(b.tx_hashes, vec![first]);
+    assert!(chain.pool().get(&second).is_none());
+}
