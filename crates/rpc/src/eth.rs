@@ -44,6 +44,22 @@ impl<'de> Deserialize<'de> for BlockCount {
     }
 }
 
+/// An object parameter whose parse errors name the offending field (`to: invalid type ...`).
+#[derive(Debug, Clone)]
+pub struct Named<T>(pub T);
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Named<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        serde_path_to_error::deserialize(value)
+            .map(Named)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                serde::de::Error::custom(format!("{path}: {}", e.into_inner()))
+            })
+    }
+}
+
 /// The storage slot key of eth_getStorageAt: any hex quantity up to 32 bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct SlotKey(pub U256);
@@ -102,13 +118,17 @@ pub trait EthApi {
     #[method(name = "call", blocking)]
     fn call(
         &self,
-        request: TransactionRequest,
+        request: Named<TransactionRequest>,
         block: Option<BlockId>,
         state_overrides: Option<serde_json::Value>,
     ) -> RpcResult<Bytes>;
     /// The gas a transaction needs.
     #[method(name = "estimateGas", blocking)]
-    fn estimate_gas(&self, request: TransactionRequest, block: Option<BlockId>) -> RpcResult<U64>;
+    fn estimate_gas(
+        &self,
+        request: Named<TransactionRequest>,
+        block: Option<BlockId>,
+    ) -> RpcResult<U64>;
     /// Submits a signed transaction.
     #[method(name = "sendRawTransaction", blocking)]
     fn send_raw_transaction(&self, raw: Bytes) -> RpcResult<B256>;
@@ -138,7 +158,7 @@ pub trait EthApi {
     ) -> RpcResult<FeeHistory>;
     /// Logs matching a filter.
     #[method(name = "getLogs", blocking)]
-    fn get_logs(&self, filter: Filter) -> RpcResult<Vec<Log>>;
+    fn get_logs(&self, filter: Named<Filter>) -> RpcResult<Vec<Log>>;
 }
 
 /// The eth namespace over the shared context.
@@ -337,7 +357,7 @@ impl EthApiServer for Eth {
 
     fn call(
         &self,
-        request: TransactionRequest,
+        Named(request): Named<TransactionRequest>,
         block: Option<BlockId>,
         state_overrides: Option<serde_json::Value>,
     ) -> RpcResult<Bytes> {
@@ -357,7 +377,11 @@ impl EthApiServer for Eth {
         }
     }
 
-    fn estimate_gas(&self, request: TransactionRequest, block: Option<BlockId>) -> RpcResult<U64> {
+    fn estimate_gas(
+        &self,
+        Named(request): Named<TransactionRequest>,
+        block: Option<BlockId>,
+    ) -> RpcResult<U64> {
         let h = self.resolve(block)?;
         let state = self.state(&h)?;
         let tx = self.tx_env(&request, h.gas_limit)?;
@@ -504,7 +528,7 @@ impl EthApiServer for Eth {
         Ok(history)
     }
 
-    fn get_logs(&self, filter: Filter) -> RpcResult<Vec<Log>> {
+    fn get_logs(&self, Named(filter): Named<Filter>) -> RpcResult<Vec<Log>> {
         let chain = &self.0.chain;
         let store = chain.store();
         let head = chain.head().number;
