@@ -1,6 +1,9 @@
 //! The chain: genesis and head, the transaction pool, and block production on top of the
 //! executor and the store. Synchronous; one concrete struct that the RPC and the node share.
 
+// A panic on the block path halts the chain; an error only rejects a block.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 mod chain;
 mod pool;
 mod validate;

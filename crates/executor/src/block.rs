@@ -114,18 +114,22 @@ where
         // Fees are never burned: the base fee goes to the beneficiary with the tip.
         let base_fee_part = U256::from(params.base_fee) * U256::from(gas_used);
         if !base_fee_part.is_zero() {
-            if !state.contains_key(&params.beneficiary) {
+            let credit = |acc: &mut Account| {
+                acc.info.balance = acc.info.balance.saturating_add(base_fee_part);
+                acc.mark_touch();
+            };
+            if let Some(acc) = state.get_mut(&params.beneficiary) {
+                credit(acc);
+            } else {
                 let info = evm
                     .ctx
                     .db_mut()
                     .basic(params.beneficiary)
                     .map_err(|e| ExecError::Database(e.to_string()))?
                     .unwrap_or_default();
-                state.insert(params.beneficiary, Account::from(info));
-            }
-            if let Some(acc) = state.get_mut(&params.beneficiary) {
-                acc.info.balance = acc.info.balance.saturating_add(base_fee_part);
-                acc.mark_touch();
+                let mut acc = Account::from(info);
+                credit(&mut acc);
+                state.insert(params.beneficiary, acc);
             }
         }
         let price = tx.effective_gas_price(Some(params.base_fee));

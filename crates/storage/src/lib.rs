@@ -2,6 +2,9 @@
 //! that commits a block and all it changes in one write transaction, the state at any past
 //! block as a revm `DatabaseRef`, and Ethereum's Merkle-Patricia state trie kept node by node.
 
+// A panic on the block path halts the chain; an error only rejects a block.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 mod state;
 mod store;
 pub mod tables;

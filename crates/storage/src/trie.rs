@@ -452,10 +452,8 @@ impl<'a> TrieUpdate<'a> {
                 if !self.remove_at_key(child_path.clone(), key)? {
                     return Ok(false);
                 }
-                children[nib] = match self.get(&child_path)? {
-                    None => None,
-                    Some(_) => Some(Vec::new()),
-                };
+                // The child is gone, or changed (its ref is dirty).
+                children[nib] = self.get(&child_path)?.map(|_| Vec::new());
                 let left: Vec<usize> = (0..16).filter(|i| children[*i].is_some()).collect();
                 if left.len() != 1 {
                     self.put(path, Node::Branch { children });
