@@ -4,7 +4,6 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
-command -v node >/dev/null || { echo "node and npm are required (Debian: apt-get install nodejs npm)" >&2; exit 1; }
 scripts/install-tools.sh
 cargo build --workspace --bins
 cargo test --workspace --no-fail-fast "$@"

@@ -363,3 +363,18 @@ async fn websocket_serves_the_same_methods_on_the_same_port() {
     assert_eq!(bal, "0x21e19e0c9bab2400000");
     f.node.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn block_time_seals_empty_blocks_on_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NodeConfig::dev(dir.path().join("data"));
+    config.block_time = Some(std::time::Duration::from_millis(200));
+    let node = spawn(config).await.unwrap();
+    let addr = node.rpc_addr;
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let n = blocking(move || quantity(&rpc(addr, "eth_blockNumber", json!([])))).await;
+    assert!((3..=7).contains(&n), "about one block per 200 ms, got {n}");
+    let b = blocking(move || rpc(addr, "eth_getBlockByNumber", json!(["latest", false]))).await;
+    assert_eq!(b["transactions"].as_array().unwrap().len(), 0);
+    node.stop().await;
+}

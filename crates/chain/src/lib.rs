@@ -2,7 +2,10 @@
 //! executor and the store. Synchronous; one concrete struct that the RPC and the node share.
 
 // A panic on the block path halts the chain; an error only rejects a block.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod chain;
 mod pool;

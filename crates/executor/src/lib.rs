@@ -3,7 +3,10 @@
 //! It never touches storage: it reads state through any revm `DatabaseRef`.
 
 // A panic on the block path halts the chain; an error only rejects a block.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod block;
 mod call;

@@ -3,7 +3,10 @@
 //! block as a revm `DatabaseRef`, and Ethereum's Merkle-Patricia state trie kept node by node.
 
 // A panic on the block path halts the chain; an error only rejects a block.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod state;
 mod store;

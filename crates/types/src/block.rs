@@ -44,3 +44,52 @@ impl Block {
         Ok(block)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_consensus::{Signed, TxEip1559, TxLegacy};
+    use alloy_primitives::{Bytes, Signature, TxKind, U256};
+
+    #[test]
+    fn block_rlp_round_trip_with_typed_and_legacy_transactions() {
+        let legacy = TxLegacy {
+            nonce: 1,
+            gas_price: 7,
+            gas_limit: 21_000,
+            to: TxKind::Create,
+            input: Bytes::from_static(b"code"),
+            ..Default::default()
+        };
+        let dynamic = TxEip1559 {
+            chain_id: 7773,
+            nonce: 2,
+            gas_limit: 50_000,
+            max_fee_per_gas: 9,
+            max_priority_fee_per_gas: 1,
+            value: U256::from(5),
+            ..Default::default()
+        };
+        let sig = Signature::test_signature();
+        let block = Block {
+            header: Header {
+                number: 3,
+                btc_header: Bytes::from(vec![1u8; crate::BTC_HEADER_LEN]),
+                ..Default::default()
+            },
+            transactions: vec![
+                TxEnvelope::Legacy(Signed::new_unhashed(legacy, sig)),
+                TxEnvelope::Eip1559(Signed::new_unhashed(dynamic, sig)),
+            ],
+            uncles: vec![Header {
+                number: 2,
+                ..Default::default()
+            }],
+        };
+        let enc = block.rlp();
+        let back = Block::decode_rlp(&enc).unwrap();
+        assert_eq!(back, block);
+        assert_eq!(back.hash(), block.header.hash());
+        assert!(Block::decode_rlp(&enc[..enc.len() - 1]).is_err());
+    }
+}
