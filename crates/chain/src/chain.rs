@@ -9,7 +9,7 @@ use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{Address, Bytes, B256, U256};
 use parking_lot::{Mutex, MutexGuard, RwLock};
 use scion_executor::{execute_block, next_base_fee, BlockParams, Mode};
-use scion_storage::Store;
+use scion_storage::{BlockInfo, Store};
 use scion_types::{Block, ChainSpec, Header, BTC_HEADER_LEN};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -12,9 +12,10 @@ mod state;
 mod store;
 pub mod tables;
 pub mod trie;
+mod unwind;
 
 pub use state::StateDb;
-pub use store::{StateUpdate, Store, TxLocation};
+pub use store::{BlockInfo, StateUpdate, Store, TxLocation};
 
 use alloy_primitives::B256;
 

@@ -23,6 +23,37 @@ struct Body {
     uncles: Vec<Header>,
 }
 
+/// What fork choice keeps for every stored block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BlockInfo {
+    /// Cumulative difficulty from genesis, uncles included.
+    pub total_difficulty: U256,
+    /// Fees the block paid its miner.
+    pub fees: U256,
+}
+
+impl BlockInfo {
+    fn encode(&self) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        out[..32].copy_from_slice(&self.total_difficulty.to_be_bytes::<32>());
+        out[32..].copy_from_slice(&self.fees.to_be_bytes::<32>());
+        out
+    }
+
+    fn decode(v: &[u8]) -> Result<Self, StorageError> {
+        if v.len() != 64 {
+            return Err(StorageError::Corrupt(format!(
+                "block info of {} bytes",
+                v.len()
+            )));
+        }
+        Ok(Self {
+            total_difficulty: U256::from_be_slice(&v[..32]),
+            fees: U256::from_be_slice(&v[32..]),
+        })
+    }
+}
+
 /// Where a transaction sits: its block and index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TxLocation {
@@ -77,6 +108,10 @@ impl Store {
         Ok(Self { env })
     }
 
+    pub(crate) fn env(&self) -> &Environment {
+        &self.env
+    }
+
     pub(crate) fn ro(&self) -> Result<RoTxSync, StorageError> {
         Ok(self.env.begin_ro_sync()?)
     }
@@ -126,7 +161,11 @@ impl Store {
             transactions: vec![],
             uncles: vec![],
         };
-        self.commit_block(&block, &[], &[], &changes, update)?;
+        let info = BlockInfo {
+            total_difficulty: header.difficulty,
+            fees: U256::ZERO,
+        };
+        self.commit_block(&block, info, &[], &[], &changes, update)?;
         let txn = self.env.begin_rw_sync()?;
         let meta = txn.open_db(Some(tables::META))?;
         txn.put(
@@ -159,7 +198,7 @@ impl Store {
             .ok_or_else(|| StorageError::Corrupt("head header missing".into()))
     }
 
-    fn get_raw(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+    pub(crate) fn get_raw(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         let txn = self.ro()?;
         let db = txn.open_db(Some(table))?;
         Ok(txn.get(db.dbi(), key)?)
@@ -234,6 +273,33 @@ impl Store {
             block_hash: B256::from_slice(&v[..32]),
             index: u64::from_be_bytes(idx),
         }))
+    }
+
+    /// Fork-choice data of a stored block.
+    pub fn block_info(&self, hash: B256) -> Result<Option<BlockInfo>, StorageError> {
+        self.get_raw(tables::BLOCK_INFO, hash.as_slice())?
+            .map(|v| BlockInfo::decode(&v))
+            .transpose()
+    }
+
+    /// Stores a block that is not (yet) on the canonical chain: header, body and block info,
+    /// no state. Executing it later makes it canonical through [`Store::commit_block`].
+    pub fn put_side_block(&self, block: &Block, info: BlockInfo) -> Result<(), StorageError> {
+        let hash = block.hash();
+        let txn = self.env.begin_rw_sync()?;
+        let put = |name: &str, k: &[u8], v: &[u8]| -> Result<(), StorageError> {
+            txn.put(txn.open_db(Some(name))?, k, v, WriteFlags::empty())?;
+            Ok(())
+        };
+        put(tables::HEADERS, hash.as_slice(), &block.header.rlp())?;
+        let body = Body {
+            transactions: block.transactions.clone(),
+            uncles: block.uncles.clone(),
+        };
+        put(tables::BODIES, hash.as_slice(), &alloy_rlp::encode(&body))?;
+        put(tables::BLOCK_INFO, hash.as_slice(), &info.encode())?;
+        txn.commit()?;
+        Ok(())
     }
 
     /// The state after canonical block `number`, as a revm database.
@@ -330,6 +396,7 @@ impl Store {
     pub fn commit_block(
         &self,
         block: &Block,
+        info: BlockInfo,
         senders: &[Address],
         receipts: &[ReceiptEnvelope],
         changes: &StateChanges,
@@ -356,6 +423,7 @@ impl Store {
             uncles: block.uncles.clone(),
         };
         put(tables::BODIES, hash.as_slice(), &alloy_rlp::encode(&body))?;
+        put(tables::BLOCK_INFO, hash.as_slice(), &info.encode())?;
         let senders_raw: Vec<u8> = senders.iter().flat_map(|a| a.0 .0).collect();
         put(tables::SENDERS, hash.as_slice(), &senders_raw)?;
         let receipts_raw: Vec<Bytes> = receipts
@@ -376,22 +444,23 @@ impl Store {
         // State history and the change set.
         let mut changeset = Vec::new();
         let storage_db = db(tables::STORAGE_HISTORY)?;
+        let mut zeroed: BTreeMap<Address, Vec<U256>> = BTreeMap::new();
         for addr in &update.wiped {
             // Every slot the account had gets a zero entry at this block.
+            let written = changes.accounts.get(addr).map(|c| &c.storage);
             let live = live_slots(&txn, storage_db, *addr)?;
-            for slot in live {
-                if !changes
-                    .accounts
-                    .get(addr)
-                    .is_some_and(|c| c.storage.contains_key(&slot))
-                {
-                    put(
-                        tables::STORAGE_HISTORY,
-                        &storage_key(*addr, slot, number),
-                        &[0u8; 32],
-                    )?;
-                }
+            let dropped: Vec<U256> = live
+                .into_iter()
+                .filter(|s| !written.is_some_and(|w| w.contains_key(s)))
+                .collect();
+            for slot in &dropped {
+                put(
+                    tables::STORAGE_HISTORY,
+                    &storage_key(*addr, *slot, number),
+                    &[0u8; 32],
+                )?;
             }
+            zeroed.insert(*addr, dropped);
             let owner = keccak256(addr);
             delete_prefix(&txn, db(tables::TRIE)?, owner.as_slice())?;
         }
@@ -399,10 +468,13 @@ impl Store {
             let value = account.map(|a| a.rlp()).unwrap_or_default();
             put(tables::ACCOUNT_HISTORY, &account_key(*addr, number), &value)?;
             let change = changes.accounts.get(addr);
-            let slots: Vec<U256> = change
+            let mut slots: Vec<U256> = change
                 .map(|c| c.storage.keys().copied().collect())
                 .unwrap_or_default();
+            let wiped = zeroed.get(addr);
+            slots.extend(wiped.into_iter().flatten());
             changeset.extend_from_slice(addr.as_slice());
+            changeset.push(u8::from(wiped.is_some()));
             changeset.extend_from_slice(&(slots.len() as u32).to_be_bytes());
             for slot in &slots {
                 changeset.extend_from_slice(&slot.to_be_bytes::<32>());
@@ -460,7 +532,11 @@ impl Store {
     }
 }
 
-fn push_writes(out: &mut BTreeMap<Vec<u8>, Option<Vec<u8>>>, owner: &[u8], writes: NodeWrites) {
+pub(crate) fn push_writes(
+    out: &mut BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    owner: &[u8],
+    writes: NodeWrites,
+) {
     for (path, v) in writes {
         out.insert([owner, path.as_slice()].concat(), v);
     }
@@ -490,7 +566,7 @@ fn live_slots(
         .collect())
 }
 
-fn delete_prefix(
+pub(crate) fn delete_prefix(
     txn: &RwTxSync,
     db: signet_libmdbx::Database,
     prefix: &[u8],

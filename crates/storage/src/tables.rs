@@ -19,9 +19,13 @@ pub const TX_LOOKUP: &str = "TxLookup";
 pub const ACCOUNT_HISTORY: &str = "AccountHistory";
 /// address (20) ‖ slot (32) ‖ block number (u64) → value after that block (32, zero = unset).
 pub const STORAGE_HISTORY: &str = "StorageHistory";
-/// block number (u64) → changeset: for each account touched, address (20) ‖ slot count (u32)
-/// ‖ slots (32 each). Lets a reorg find what to roll back.
+/// block number (u64) → changeset: for each account touched, address (20) ‖ wiped (1: its
+/// earlier storage was dropped) ‖ slot count (u32) ‖ slots (32 each), every slot the block
+/// wrote, the zeroed ones of a wipe included. Lets a reorg roll the block back exactly.
 pub const CHANGESETS: &str = "ChangeSets";
+/// block hash (32) → total difficulty (32) ‖ fees paid to the miner (32), for every stored
+/// block, canonical or not (fork choice reads it).
+pub const BLOCK_INFO: &str = "BlockInfo";
 /// code hash (32) → contract code.
 pub const CODE: &str = "Code";
 /// owner (32: zero for the account trie, keccak256(address) for a storage trie) ‖ nibble path
@@ -29,7 +33,7 @@ pub const CODE: &str = "Code";
 pub const TRIE: &str = "TrieNodes";
 
 /// All tables, created on open.
-pub const ALL: [&str; 12] = [
+pub const ALL: [&str; 13] = [
     META,
     HEADERS,
     BODIES,
@@ -42,4 +46,5 @@ pub const ALL: [&str; 12] = [
     CHANGESETS,
     CODE,
     TRIE,
+    BLOCK_INFO,
 ];
