@@ -1,43 +1,50 @@
 //! `Chain`: the head, the pool and block production.
 
 use crate::pool::{PooledTx, TxPool};
+use crate::produce::Template;
 use crate::validate::check_stateless;
 use crate::ChainError;
 use alloy_consensus::transaction::SignerRecoverable;
-use alloy_consensus::{proofs, Transaction, TxEnvelope};
+use alloy_consensus::{Transaction, TxEnvelope};
 use alloy_eips::eip2718::Decodable2718;
-use alloy_primitives::{Address, Bytes, B256, U256};
+use alloy_primitives::{Address, B256, U256};
 use parking_lot::{Mutex, MutexGuard, RwLock};
-use scion_executor::{execute_block, next_base_fee, BlockParams, Mode};
-use scion_storage::{BlockInfo, Store};
-use scion_types::{Block, ChainSpec, Header, BTC_HEADER_LEN};
+use scion_consensus::DifficultyParams;
+use scion_executor::next_base_fee;
+use scion_storage::Store;
+use scion_types::{ChainSpec, Header};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Default bound on pooled transactions.
 const POOL_SIZE: usize = 100_000;
 
-/// A block just added to the chain.
-#[derive(Debug, Clone)]
-pub struct MinedBlock {
-    /// Its header.
-    pub header: Header,
-    /// Hashes of its transactions.
-    pub tx_hashes: Vec<B256>,
-}
-
 /// The chain: store, pool and head, safe to share between threads.
 #[derive(Debug)]
 pub struct Chain {
-    store: Store,
-    spec: ChainSpec,
-    pool: Mutex<TxPool>,
+    pub(crate) store: Store,
+    pub(crate) spec: ChainSpec,
+    pub(crate) pool: Mutex<TxPool>,
+    /// Bumped on every pool insertion, so work can tell when to rebuild.
+    pub(crate) pool_version: AtomicU64,
     /// Serializes everything that writes blocks.
-    writer: Mutex<()>,
-    head: RwLock<Header>,
+    pub(crate) writer: Mutex<()>,
+    /// Serializes dev block production (build, seal, import).
+    pub(crate) producer: Mutex<()>,
+    pub(crate) head: RwLock<Header>,
+    /// The last templates handed out, newest last.
+    pub(crate) templates: Mutex<VecDeque<Arc<Template>>>,
+    /// What getWork last notified: parent and fees.
+    pub(crate) notified: Mutex<Option<(B256, U256)>>,
+    /// Side blocks by height (uncle candidates), and blocks found invalid.
+    pub(crate) side: Mutex<BTreeMap<u64, Vec<B256>>>,
+    pub(crate) invalid: Mutex<HashSet<B256>>,
 }
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -54,8 +61,14 @@ impl Chain {
             store,
             spec,
             pool: Mutex::new(TxPool::new(POOL_SIZE)),
+            pool_version: AtomicU64::new(0),
             writer: Mutex::new(()),
+            producer: Mutex::new(()),
             head: RwLock::new(head),
+            templates: Mutex::new(VecDeque::new()),
+            notified: Mutex::new(None),
+            side: Mutex::new(BTreeMap::new()),
+            invalid: Mutex::new(HashSet::new()),
         })
     }
 
@@ -140,6 +153,7 @@ impl Chain {
         }
         let hash = *tx.tx_hash();
         self.pool.lock().add(PooledTx { tx, sender, hash })?;
+        self.pool_version.fetch_add(1, Ordering::Relaxed);
         Ok(hash)
     }
 
@@ -154,85 +168,17 @@ impl Chain {
         Ok(false)
     }
 
-    /// Builds a block on the head from the pending transactions, seals it and commits it.
-    /// `timestamp` defaults to now (and always exceeds the parent's).
-    pub fn mine_block(&self, timestamp: Option<u64>) -> Result<MinedBlock, ChainError> {
-        let _writer = self.writer.lock();
-        let parent = self.head();
-        let params = BlockParams {
-            number: parent.number + 1,
-            timestamp: timestamp.unwrap_or_else(now).max(parent.timestamp + 1),
-            beneficiary: self.spec.coinbase,
-            gas_limit: parent.gas_limit,
-            base_fee: next_base_fee(parent.gas_used, parent.gas_limit, parent.base_fee_per_gas),
-            prevrandao: parent.hash(),
-        };
-        let state = self.store.state_at(parent.number)?;
-        let pending = {
-            let pool = self.pool.lock();
-            let nonce = |a: Address| {
-                state
-                    .account(a)
-                    .ok()
-                    .flatten()
-                    .map(|acc| acc.nonce)
-                    .unwrap_or(0)
-            };
-            pool.pending(nonce, params.base_fee)
-        };
-        let txs = pending.into_iter().map(|p| (p.tx, p.sender));
-        let outcome = execute_block(&state, self.spec.chain_id, &params, txs, Mode::Build)?;
-        drop(state);
-
-        let update = self.store.prepare_state(&outcome.changes)?;
-        let header = Header {
-            parent_hash: parent.hash(),
-            ommers_hash: alloy_consensus::EMPTY_OMMER_ROOT_HASH,
-            beneficiary: params.beneficiary,
-            state_root: update.state_root,
-            transactions_root: proofs::calculate_transaction_root(&outcome.transactions),
-            receipts_root: proofs::calculate_receipt_root(&outcome.receipts),
-            logs_bloom: outcome.logs_bloom,
-            difficulty: self.spec.params.minimum_difficulty,
-            number: params.number,
-            gas_limit: params.gas_limit,
-            gas_used: outcome.gas_used,
-            timestamp: params.timestamp,
-            extra_data: Bytes::new(),
-            mix_hash: params.prevrandao,
-            base_fee_per_gas: params.base_fee,
-            // Placeholder seal until merge-mining fills these with a real proof.
-            btc_header: Bytes::from(vec![0u8; BTC_HEADER_LEN]),
-            merkle_proof: Bytes::new(),
-            compressed_coinbase: Bytes::new(),
-        };
-        let block = Block {
-            header,
-            transactions: outcome.transactions,
-            uncles: vec![],
-        };
-        self.store.commit_block(
-            &block,
-            &outcome.senders,
-            &outcome.receipts,
-            &outcome.changes,
-            update,
-        )?;
-        *self.head.write() = block.header.clone();
-
-        // Mined transactions leave the pool; so do the ones that can never run.
-        let mut pool = self.pool.lock();
-        for r in outcome.rejected.iter().filter(|r| !r.retry) {
-            tracing::debug!(tx = %r.tx.tx_hash(), reason = %r.reason, "dropping transaction");
-            pool.remove(r.tx.tx_hash());
+    /// The difficulty parameters from genesis.
+    pub fn difficulty_params(&self) -> DifficultyParams {
+        DifficultyParams {
+            spacing: self.spec.params.block_spacing,
+            divisor: self.spec.params.difficulty_divisor,
+            minimum: self.spec.params.minimum_difficulty,
         }
-        for (tx, sender) in block.transactions.iter().zip(&outcome.senders) {
-            pool.prune_sender(*sender, tx.nonce() + 1);
-        }
-        let tx_hashes = block.transactions.iter().map(|t| *t.tx_hash()).collect();
-        Ok(MinedBlock {
-            header: block.header,
-            tx_hashes,
-        })
+    }
+
+    /// Cumulative difficulty of a stored block.
+    pub fn total_difficulty(&self, hash: B256) -> Result<Option<U256>, ChainError> {
+        Ok(self.store.block_info(hash)?.map(|i| i.total_difficulty))
     }
 }

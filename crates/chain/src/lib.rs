@@ -8,11 +8,15 @@
 )]
 
 mod chain;
+mod import;
 mod pool;
+mod produce;
 mod validate;
 
-pub use chain::{Chain, MinedBlock};
+pub use chain::Chain;
+pub use import::{ImportResult, Imported};
 pub use pool::{PoolError, PooledTx, TxPool};
+pub use produce::{MinedBlock, Template, Work, TEMPLATES_KEPT};
 pub use validate::{intrinsic_gas, MAX_TX_SIZE};
 
 /// Errors of the chain crate.

@@ -10,6 +10,7 @@
 
 mod difficulty;
 pub mod merge_mining;
+pub mod work;
 
 pub use difficulty::{is_better_head, next_difficulty, DifficultyParams, Tip};
 pub use merge_mining::{verify, Commitment, MergeMiningProof};

@@ -165,7 +165,7 @@ impl Store {
             total_difficulty: header.difficulty,
             fees: U256::ZERO,
         };
-        self.commit_block(&block, info, &[], &[], &changes, update)?;
+        self.commit_block(&block, info, &[], &[], &changes, &update)?;
         let txn = self.env.begin_rw_sync()?;
         let meta = txn.open_db(Some(tables::META))?;
         txn.put(
@@ -400,7 +400,7 @@ impl Store {
         senders: &[Address],
         receipts: &[ReceiptEnvelope],
         changes: &StateChanges,
-        update: StateUpdate,
+        update: &StateUpdate,
     ) -> Result<(), StorageError> {
         if update.state_root != block.header.state_root {
             return Err(StorageError::Corrupt(format!(

@@ -60,7 +60,7 @@ fn commit(store: &Store, number: u64, changes: &StateChanges) -> Result<B256, St
         transactions: vec![],
         uncles: vec![],
     };
-    store.commit_block(&block, BlockInfo::default(), &[], &[], changes, update)?;
+    store.commit_block(&block, BlockInfo::default(), &[], &[], changes, &update)?;
     Ok(root)
 }
 
@@ -332,7 +332,7 @@ fn a_block_whose_root_does_not_match_its_changes_is_refused() {
         uncles: vec![],
     };
     assert!(store
-        .commit_block(&block, BlockInfo::default(), &[], &[], &changes, update)
+        .commit_block(&block, BlockInfo::default(), &[], &[], &changes, &update)
         .is_err());
     assert_eq!(
         store.head().unwrap().number,

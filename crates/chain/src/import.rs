@@ -1,0 +1,544 @@
+//! Importing sealed blocks: header rules, the merged-mining proof, uncles, execution, fork
+//! choice by cumulative difficulty, and reorgs that re-execute the heavier branch. Every block
+//! in every mode (dev miner, pool, peer) comes through here.
+
+use crate::chain::now;
+use crate::produce::{Template, MAX_UNCLES, UNCLE_GENERATIONS};
+use crate::{Chain, ChainError};
+use alloy_consensus::transaction::SignerRecoverable;
+use alloy_consensus::{proofs, Transaction};
+use alloy_primitives::{Address, B256, U256};
+use scion_consensus::{is_better_head, next_difficulty, verify, Commitment, MergeMiningProof, Tip};
+use scion_executor::{execute_block, next_base_fee, BlockParams, Mode};
+use scion_storage::BlockInfo;
+use scion_types::{Block, Header};
+use std::collections::HashSet;
+
+/// How an import ended, with Rootstock's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportResult {
+    /// Imported and now the head.
+    ImportedBest,
+    /// Imported on a side branch.
+    ImportedNotBest,
+    /// Already known.
+    Exist,
+    /// Its parent is unknown.
+    NoParent,
+    /// It breaks a rule.
+    InvalidBlock,
+}
+
+impl ImportResult {
+    /// Rootstock's name (`IMPORTED_BEST`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ImportedBest => "IMPORTED_BEST",
+            Self::ImportedNotBest => "IMPORTED_NOT_BEST",
+            Self::Exist => "EXIST",
+            Self::NoParent => "NO_PARENT",
+            Self::InvalidBlock => "INVALID_BLOCK",
+        }
+    }
+}
+
+/// The outcome of an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// How it ended.
+    pub result: ImportResult,
+    /// The block's hash.
+    pub hash: B256,
+    /// The block's number.
+    pub number: u64,
+    /// Why it is invalid, for `InvalidBlock`.
+    pub reason: Option<String>,
+}
+
+/// Why a block is invalid, or a failure of our own.
+enum Failure {
+    Invalid(String),
+    Internal(ChainError),
+}
+
+impl<E: Into<ChainError>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Internal(e.into())
+    }
+}
+
+fn invalid<T>(msg: String) -> Result<T, Failure> {
+    Err(Failure::Invalid(msg))
+}
+
+impl Chain {
+    /// Imports a sealed block from anywhere (a peer, a pool, a test).
+    pub fn import_block(&self, block: Block) -> Result<Imported, ChainError> {
+        self.import_with(block, None)
+    }
+
+    pub(crate) fn import_with(
+        &self,
+        block: Block,
+        template: Option<&Template>,
+    ) -> Result<Imported, ChainError> {
+        let _writer = self.writer.lock();
+        let hash = block.hash();
+        let number = block.header.number;
+        let done = |result, reason| {
+            Ok(Imported {
+                result,
+                hash,
+                number,
+                reason,
+            })
+        };
+        if self.store.header(hash)?.is_some() {
+            return done(ImportResult::Exist, None);
+        }
+        let Some(parent) = self.store.header(block.header.parent_hash)? else {
+            return done(ImportResult::NoParent, None);
+        };
+        {
+            let bad = self.invalid.lock();
+            if bad.contains(&block.header.parent_hash) {
+                drop(bad);
+                self.invalid.lock().insert(hash);
+                return done(
+                    ImportResult::InvalidBlock,
+                    Some("descends from an invalid block".into()),
+                );
+            }
+        }
+        let uncle_difficulty = match self.check_block(&block, &parent) {
+            Ok(d) => d,
+            Err(Failure::Invalid(reason)) => return done(ImportResult::InvalidBlock, Some(reason)),
+            Err(Failure::Internal(e)) => return Err(e),
+        };
+        let parent_td = self
+            .store
+            .block_info(parent.hash())?
+            .unwrap_or_default()
+            .total_difficulty;
+        let td = parent_td + block.header.difficulty + uncle_difficulty;
+        let head = self.head();
+        if block.header.parent_hash == head.hash() {
+            return match self.execute_and_commit(&block, td, template) {
+                Ok(()) => done(ImportResult::ImportedBest, None),
+                Err(Failure::Invalid(reason)) => {
+                    self.invalid.lock().insert(hash);
+                    done(ImportResult::InvalidBlock, Some(reason))
+                }
+                Err(Failure::Internal(e)) => Err(e),
+            };
+        }
+        // A side branch: keep it, and switch to it if it is now the heaviest.
+        let fees = template.map(|t| t.fees).unwrap_or_default();
+        self.store.put_side_block(
+            &block,
+            BlockInfo {
+                total_difficulty: td,
+                fees,
+            },
+        )?;
+        self.side.lock().entry(number).or_default().push(hash);
+        let head_info = self.store.block_info(head.hash())?.unwrap_or_default();
+        let new = Tip {
+            total_difficulty: td,
+            fees,
+            hash,
+        };
+        let current = Tip {
+            total_difficulty: head_info.total_difficulty,
+            fees: head_info.fees,
+            hash: head.hash(),
+        };
+        if !is_better_head(&new, &current) {
+            return done(ImportResult::ImportedNotBest, None);
+        }
+        match self.reorg_to(&block) {
+            Ok(()) => done(ImportResult::ImportedBest, None),
+            Err(Failure::Invalid(reason)) => done(ImportResult::InvalidBlock, Some(reason)),
+            Err(Failure::Internal(e)) => Err(e),
+        }
+    }
+
+    /// Header rules against the parent (PROTOCOL.md §1.5–1.6).
+    pub(crate) fn check_header(&self, h: &Header, parent: &Header) -> Result<(), String> {
+        let dev = self.spec.params.dev;
+        if h.number != parent.number + 1 {
+            return Err(format!(
+                "number {} does not follow parent {}",
+                h.number, parent.number
+            ));
+        }
+        if h.timestamp <= parent.timestamp {
+            return Err(format!(
+                "timestamp {} not after parent's {}",
+                h.timestamp, parent.timestamp
+            ));
+        }
+        if !dev && h.timestamp > now() + 60 {
+            return Err(format!(
+                "timestamp {} is more than 60 s in the future",
+                h.timestamp
+            ));
+        }
+        let limit = parent.gas_limit / 1024;
+        if h.gas_limit.abs_diff(parent.gas_limit) > limit || h.gas_limit < 5_000 {
+            return Err(format!(
+                "gas limit {} moves more than 1/1024 from {}",
+                h.gas_limit, parent.gas_limit
+            ));
+        }
+        if h.gas_used > h.gas_limit {
+            return Err(format!(
+                "gas used {} above gas limit {}",
+                h.gas_used, h.gas_limit
+            ));
+        }
+        if h.extra_data.len() > 32 {
+            return Err(format!(
+                "extra data is {} bytes, at most 32",
+                h.extra_data.len()
+            ));
+        }
+        let base_fee = next_base_fee(parent.gas_used, parent.gas_limit, parent.base_fee_per_gas);
+        if h.base_fee_per_gas != base_fee {
+            return Err(format!(
+                "base fee {} should be {base_fee}",
+                h.base_fee_per_gas
+            ));
+        }
+        let proof = MergeMiningProof {
+            btc_header: &h.btc_header,
+            merkle_proof: &h.merkle_proof,
+            compressed_coinbase: &h.compressed_coinbase,
+        };
+        verify(
+            &proof,
+            Commitment::Full(h.hash_for_merged_mining()),
+            h.difficulty,
+        )
+        .map_err(|e| format!("merged-mining proof: {e}"))?;
+        if !dev {
+            let btc_time = u32::from_le_bytes([
+                h.btc_header[68],
+                h.btc_header[69],
+                h.btc_header[70],
+                h.btc_header[71],
+            ]);
+            if u64::from(btc_time).abs_diff(h.timestamp) >= 300 {
+                return Err(format!(
+                    "bitcoin header time {btc_time} is 300 s or more from {}",
+                    h.timestamp
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Everything that can be checked before execution; returns the uncles' difficulty.
+    fn check_block(&self, block: &Block, parent: &Header) -> Result<U256, Failure> {
+        let h = &block.header;
+        if let Err(e) = self.check_header(h, parent) {
+            return invalid(e);
+        }
+        let expected = next_difficulty(
+            parent.difficulty,
+            parent.timestamp,
+            h.timestamp,
+            block.uncles.len() as u64,
+            &self.difficulty_params(),
+        );
+        if h.difficulty != expected {
+            return invalid(format!("difficulty {} should be {expected}", h.difficulty));
+        }
+        if h.ommers_hash != proofs::calculate_ommers_root(&block.uncles) {
+            return invalid("uncles do not match the ommers hash".into());
+        }
+        if h.transactions_root != proofs::calculate_transaction_root(&block.transactions) {
+            return invalid("transactions do not match the transactions root".into());
+        }
+        self.check_uncles(block, parent)
+    }
+
+    /// Hashes of the uncles referenced by `from` and its ancestors, `generations` deep.
+    pub(crate) fn recent_uncles(
+        &self,
+        from: &Header,
+        generations: u64,
+    ) -> Result<HashSet<B256>, ChainError> {
+        let mut out = HashSet::new();
+        let mut hash = from.hash();
+        for _ in 0..generations {
+            let Some(b) = self.store.block(hash)? else {
+                break;
+            };
+            out.extend(b.uncles.iter().map(Header::hash));
+            if b.header.number == 0 {
+                break;
+            }
+            hash = b.header.parent_hash;
+        }
+        Ok(out)
+    }
+
+    fn check_uncles(&self, block: &Block, parent: &Header) -> Result<U256, Failure> {
+        if block.uncles.is_empty() {
+            return Ok(U256::ZERO);
+        }
+        if block.uncles.len() > MAX_UNCLES {
+            return invalid(format!(
+                "{} uncles, at most {MAX_UNCLES}",
+                block.uncles.len()
+            ));
+        }
+        // The block's ancestors within the uncle window.
+        let mut ancestors = HashSet::new();
+        let mut h = parent.clone();
+        for _ in 0..=UNCLE_GENERATIONS {
+            ancestors.insert(h.hash());
+            if h.number == 0 {
+                break;
+            }
+            match self.store.header(h.parent_hash)? {
+                Some(p) => h = p,
+                None => break,
+            }
+        }
+        let referenced = self.recent_uncles(parent, UNCLE_GENERATIONS)?;
+        let mut seen = HashSet::new();
+        let mut total = U256::ZERO;
+        let n = block.header.number;
+        for u in &block.uncles {
+            let uh = u.hash();
+            if !seen.insert(uh) || referenced.contains(&uh) {
+                return invalid(format!("uncle {uh} is referenced twice"));
+            }
+            if ancestors.contains(&uh) {
+                return invalid(format!("uncle {uh} is an ancestor"));
+            }
+            if u.number + UNCLE_GENERATIONS < n || u.number >= n {
+                return invalid(format!(
+                    "uncle {uh} at height {} is outside {}..{n}",
+                    u.number,
+                    n.saturating_sub(UNCLE_GENERATIONS)
+                ));
+            }
+            if !ancestors.contains(&u.parent_hash) {
+                return invalid(format!("uncle {uh}'s parent is not an ancestor"));
+            }
+            let Some(up) = self.store.header(u.parent_hash)? else {
+                return invalid(format!("uncle {uh}'s parent is unknown"));
+            };
+            if let Err(e) = self.check_header(u, &up) {
+                return invalid(format!("uncle {uh}: {e}"));
+            }
+            total += u.difficulty;
+        }
+        Ok(total)
+    }
+
+    /// Executes a block on the head (or takes a template's execution) and commits it.
+    fn execute_and_commit(
+        &self,
+        block: &Block,
+        td: U256,
+        template: Option<&Template>,
+    ) -> Result<(), Failure> {
+        let head = self.head();
+        let reuse = template.filter(|t| {
+            t.block.header.parent_hash == head.hash()
+                && t.hfmm == block.header.hash_for_merged_mining()
+        });
+        let (senders, receipts, changes, update, fees);
+        let recomputed;
+        match reuse {
+            Some(t) => {
+                senders = &t.senders;
+                receipts = &t.receipts;
+                changes = &t.changes;
+                update = &t.update;
+                fees = t.fees;
+            }
+            None => {
+                let mut recovered = Vec::with_capacity(block.transactions.len());
+                for (i, tx) in block.transactions.iter().enumerate() {
+                    match tx.recover_signer() {
+                        Ok(a) => recovered.push(a),
+                        Err(_) => {
+                            return invalid(format!("transaction {i} has an invalid signature"))
+                        }
+                    }
+                }
+                let h = &block.header;
+                let params = BlockParams {
+                    number: h.number,
+                    timestamp: h.timestamp,
+                    beneficiary: h.beneficiary,
+                    gas_limit: h.gas_limit,
+                    base_fee: h.base_fee_per_gas,
+                    prevrandao: h.mix_hash,
+                };
+                let state = self.store.state_at(head.number)?;
+                let txs = block
+                    .transactions
+                    .iter()
+                    .cloned()
+                    .zip(recovered.iter().copied());
+                let outcome =
+                    match execute_block(&state, self.spec.chain_id, &params, txs, Mode::Import) {
+                        Ok(o) => o,
+                        Err(scion_executor::ExecError::Database(e)) => {
+                            return Err(Failure::Internal(ChainError::Rejected(format!(
+                                "state: {e}"
+                            ))))
+                        }
+                        Err(e) => return invalid(e.to_string()),
+                    };
+                drop(state);
+                if outcome.gas_used != h.gas_used {
+                    return invalid(format!(
+                        "gas used {} but header says {}",
+                        outcome.gas_used, h.gas_used
+                    ));
+                }
+                if proofs::calculate_receipt_root(&outcome.receipts) != h.receipts_root {
+                    return invalid("receipts root mismatch".into());
+                }
+                if outcome.logs_bloom != h.logs_bloom {
+                    return invalid("logs bloom mismatch".into());
+                }
+                let up = self.store.prepare_state(&outcome.changes)?;
+                if up.state_root != h.state_root {
+                    return invalid(format!(
+                        "state root {} but header says {}",
+                        up.state_root, h.state_root
+                    ));
+                }
+                recomputed = (recovered, outcome, up);
+                senders = &recomputed.0;
+                receipts = &recomputed.1.receipts;
+                changes = &recomputed.1.changes;
+                update = &recomputed.2;
+                fees = recomputed.1.fees;
+            }
+        }
+        let info = BlockInfo {
+            total_difficulty: td,
+            fees,
+        };
+        self.store
+            .commit_block(block, info, senders, receipts, changes, update)?;
+        *self.head.write() = block.header.clone();
+        let mut pool = self.pool.lock();
+        for (tx, sender) in block.transactions.iter().zip(senders) {
+            pool.prune_sender(*sender, tx.nonce() + 1);
+        }
+        Ok(())
+    }
+
+    /// Moves the head to `tip`'s branch: unwinds to the common ancestor, executes the branch,
+    /// and returns the dropped transactions to the pool. If the branch turns out invalid, the
+    /// old chain is restored.
+    fn reorg_to(&self, tip: &Block) -> Result<(), Failure> {
+        let mut branch = vec![tip.clone()];
+        let mut cursor = tip.header.clone();
+        loop {
+            let parent = self
+                .store
+                .block(cursor.parent_hash)?
+                .ok_or_else(|| ChainError::Rejected("branch parent missing".into()))?;
+            if self.store.canonical_hash(parent.header.number)? == Some(parent.hash()) {
+                break;
+            }
+            cursor = parent.header.clone();
+            branch.push(parent);
+        }
+        branch.reverse();
+        let fork_number = branch[0].header.number - 1;
+        let mut dropped = Vec::new();
+        while self.head().number > fork_number {
+            let removed = self.store.unwind_head()?;
+            let senders = self.store.senders(removed.hash())?;
+            *self.head.write() = self
+                .store
+                .header(removed.header.parent_hash)?
+                .ok_or_else(|| ChainError::Rejected("unwound parent missing".into()))?;
+            dropped.push((removed, senders));
+        }
+        tracing::info!(depth = dropped.len(), new_blocks = branch.len(), "reorg");
+        for (i, b) in branch.iter().enumerate() {
+            let td = self
+                .store
+                .block_info(b.hash())?
+                .unwrap_or_default()
+                .total_difficulty;
+            match self.execute_and_commit(b, td, None) {
+                Ok(()) => {}
+                Err(Failure::Invalid(reason)) => {
+                    let mut bad = self.invalid.lock();
+                    for later in &branch[i..] {
+                        bad.insert(later.hash());
+                    }
+                    drop(bad);
+                    self.restore(fork_number, &dropped)?;
+                    return invalid(format!("branch block {}: {reason}", b.header.number));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        // Transactions of the dropped blocks that the new branch does not have go back.
+        let mut pool = self.pool.lock();
+        for (block, senders) in &dropped {
+            for (tx, sender) in block.transactions.iter().zip(senders) {
+                if self.store.tx_location(*tx.tx_hash())?.is_none() {
+                    let ptx = crate::PooledTx {
+                        tx: tx.clone(),
+                        sender: *sender,
+                        hash: *tx.tx_hash(),
+                    };
+                    let _ = pool.add(ptx);
+                }
+            }
+        }
+        let senders: HashSet<Address> = dropped
+            .iter()
+            .flat_map(|(_, s)| s.iter().copied())
+            .collect();
+        for s in senders {
+            let nonce = self.store.latest_account(s)?.map(|a| a.nonce).unwrap_or(0);
+            pool.prune_sender(s, nonce);
+        }
+        drop(pool);
+        self.pool_version
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Puts the old canonical blocks back after a failed reorg.
+    fn restore(&self, fork_number: u64, dropped: &[(Block, Vec<Address>)]) -> Result<(), Failure> {
+        while self.head().number > fork_number {
+            let removed = self.store.unwind_head()?;
+            *self.head.write() = self
+                .store
+                .header(removed.header.parent_hash)?
+                .ok_or_else(|| ChainError::Rejected("unwound parent missing".into()))?;
+        }
+        for (block, _) in dropped.iter().rev() {
+            let td = self
+                .store
+                .block_info(block.hash())?
+                .unwrap_or_default()
+                .total_difficulty;
+            if let Err(Failure::Invalid(e)) = self.execute_and_commit(block, td, None) {
+                return Err(Failure::Internal(ChainError::Rejected(format!(
+                    "restoring block {} after a failed reorg: {e}",
+                    block.header.number
+                ))));
+            }
+        }
+        Ok(())
+    }
+}
