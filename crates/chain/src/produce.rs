@@ -67,6 +67,8 @@ pub struct MinedBlock {
 impl Chain {
     /// Builds a template on the head from the pending transactions and keeps it.
     pub fn build_template(&self, timestamp: Option<u64>) -> Result<Arc<Template>, ChainError> {
+        // No block may commit while the template reads the head's state and trie.
+        let _writer = self.writer.lock();
         let pool_version = self.pool_version.load(Ordering::Relaxed);
         let parent = self.head();
         let uncles = self.pick_uncles(&parent)?;

@@ -55,6 +55,9 @@ fn balance(chain: &Chain, a: Address) -> U256 {
         .unwrap_or_default()
 }
 
+/// A change made to a template before it is sealed.
+type Tamper = Box<dyn FnOnce(&mut Block)>;
+
 /// A spec whose blocks need real work: a wrong proof fails with overwhelming likelihood.
 fn hard_spec() -> ChainSpec {
     let mut spec = ChainSpec::dev();
@@ -120,7 +123,7 @@ fn dev_blocks_carry_real_proofs_at_their_difficulty() {
 fn every_broken_rule_is_refused_with_its_own_reason() {
     let (_d, chain) = open(hard_spec());
     chain.mine_block(None).unwrap();
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut Block)>)> = vec![
+    let cases: Vec<(&str, Tamper)> = vec![
         (
             "difficulty",
             Box::new(|b: &mut Block| b.header.difficulty += U256::from(1)),

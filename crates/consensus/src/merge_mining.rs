@@ -234,7 +234,7 @@ pub fn verify(
             len: proof.merkle_proof.len(),
         });
     }
-    if proof.merkle_proof.len() % 32 != 0 {
+    if !proof.merkle_proof.len().is_multiple_of(32) {
         return Err(ConsensusError::MerkleProofNotMultipleOf32 {
             len: proof.merkle_proof.len(),
         });

@@ -2,6 +2,8 @@
 //! server and, in dev mode, the block producer. The `scion` binary turns its CLI into a
 //! `NodeConfig`; tests build one with `NodeConfig::dev()`.
 
+pub mod miner;
+
 use alloy_primitives::Address;
 use scion_chain::Chain;
 use scion_rpc::RpcContext;
@@ -29,6 +31,10 @@ pub struct NodeConfig {
     pub dev: bool,
     /// Also seal a block every this often, transactions or not.
     pub block_time: Option<Duration>,
+    /// Serve merge-mining work (`mnr_*`) to external miners; always on in dev.
+    pub mining: bool,
+    /// How often to rebuild mining work even when nothing changed.
+    pub work_refresh: Duration,
 }
 
 impl NodeConfig {
@@ -40,6 +46,8 @@ impl NodeConfig {
             spec: ChainSpec::dev(),
             dev: true,
             block_time: None,
+            mining: true,
+            work_refresh: Duration::from_secs(5),
         }
     }
 }
@@ -60,6 +68,7 @@ pub struct Node {
     pub rpc_addr: SocketAddr,
     server: jsonrpsee::server::ServerHandle,
     miner: Option<JoinHandle<()>>,
+    refresher: Option<JoinHandle<()>>,
 }
 
 impl Node {
@@ -70,8 +79,8 @@ impl Node {
 
     /// Stops serving and producing blocks.
     pub async fn stop(self) {
-        if let Some(m) = self.miner {
-            m.abort();
+        for task in [self.miner, self.refresher].into_iter().flatten() {
+            task.abort();
         }
         let _ = self.server.stop();
         self.server.stopped().await;
@@ -89,17 +98,36 @@ pub async fn spawn(config: NodeConfig) -> eyre::Result<Node> {
         chain: chain.clone(),
         dev_accounts: if config.dev { dev_accounts() } else { vec![] },
         new_tx: new_tx.clone(),
+        mining: config.mining || config.dev,
     };
     let (rpc_addr, server) = scion_rpc::start(config.http_addr, ctx).await?;
     let miner = config
         .dev
         .then(|| tokio::spawn(dev_miner(chain.clone(), new_tx, config.block_time)));
+    let refresher = (config.mining || config.dev)
+        .then(|| tokio::spawn(refresh_work(chain.clone(), config.work_refresh)));
     Ok(Node {
         chain,
         rpc_addr,
         server,
         miner,
+        refresher,
     })
+}
+
+/// Rebuilds the mining work every `every`, so miners see fresh timestamps and transactions.
+async fn refresh_work(chain: Arc<Chain>, every: Duration) {
+    let mut tick = tokio::time::interval(every.max(Duration::from_millis(100)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let c = chain.clone();
+        match tokio::task::spawn_blocking(move || c.build_template(None)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "rebuilding mining work"),
+            Err(e) => tracing::warn!(error = %e, "mining work task"),
+        }
+    }
 }
 
 /// Seals a block whenever transactions are pending, and every `block_time` if set.

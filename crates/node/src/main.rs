@@ -22,6 +22,27 @@ struct Cli {
 enum Command {
     /// Run a node.
     Node(NodeArgs),
+    /// Merge-mine against a node's mnr_ endpoint, as a pool would.
+    Miner(MinerArgs),
+}
+
+#[derive(clap::Args)]
+struct MinerArgs {
+    /// The node's JSON-RPC URL.
+    #[arg(long, default_value = "http://127.0.0.1:8545")]
+    rpc: String,
+    /// Which submit method to use.
+    #[arg(long, value_enum, default_value = "partial")]
+    submit: scion_node::miner::SubmitForm,
+    /// Stop after this many blocks became the head.
+    #[arg(long)]
+    blocks: Option<u64>,
+    /// A number that makes this miner's coinbases unique among miners.
+    #[arg(long, default_value_t = 1)]
+    id: u64,
+    /// Other transactions in each Bitcoin block.
+    #[arg(long = "other-txs", default_value_t = 3)]
+    other_txs: usize,
 }
 
 #[derive(clap::Args)]
@@ -44,6 +65,12 @@ struct NodeArgs {
     /// Also seal a block every N seconds (dev).
     #[arg(long = "block-time")]
     block_time: Option<u64>,
+    /// Serve merge-mining work (mnr_getWork, mnr_submit*) to miners and pools (on in dev).
+    #[arg(long)]
+    mining: bool,
+    /// Rebuild mining work every N seconds even when nothing changed.
+    #[arg(long = "mining.refresh", default_value_t = 5)]
+    mining_refresh: u64,
 }
 
 fn node_config(a: NodeArgs) -> eyre::Result<NodeConfig> {
@@ -72,6 +99,8 @@ fn node_config(a: NodeArgs) -> eyre::Result<NodeConfig> {
         spec,
         dev: a.dev,
         block_time: a.block_time.map(Duration::from_secs),
+        mining: a.mining,
+        work_refresh: Duration::from_secs(a.mining_refresh.max(1)),
     })
 }
 
@@ -92,6 +121,20 @@ async fn main() -> eyre::Result<()> {
             tokio::signal::ctrl_c().await?;
             tracing::info!("shutting down");
             node.stop().await;
+        }
+        Command::Miner(a) => {
+            let config = scion_node::miner::MinerConfig {
+                rpc: a.rpc,
+                submit: a.submit,
+                blocks: a.blocks,
+                id: a.id,
+                other_txs: a.other_txs,
+            };
+            let stats = scion_node::miner::run(config).await?;
+            println!(
+                "submitted {} solutions: {} imported as best, {} other",
+                stats.submitted, stats.best, stats.other
+            );
         }
     }
     Ok(())

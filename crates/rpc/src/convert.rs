@@ -30,6 +30,10 @@ pub struct RpcBlock {
     pub logs_bloom: Bloom,
     /// Difficulty.
     pub difficulty: U256,
+    /// Cumulative difficulty from genesis, uncles included.
+    pub cumulative_difficulty: U256,
+    /// The same, under the name Ethereum tools read.
+    pub total_difficulty: U256,
     /// Height.
     pub number: U64,
     /// Gas limit.
@@ -98,7 +102,7 @@ pub fn rpc_pending_tx(tx: TxEnvelope, sender: Address) -> Transaction {
 }
 
 /// The JSON of a block.
-pub fn rpc_block(block: Block, senders: &[Address], full: bool) -> RpcBlock {
+pub fn rpc_block(block: Block, senders: &[Address], full: bool, td: U256) -> RpcBlock {
     let size = block.rlp().len() as u64;
     let h = &block.header;
     let hash = h.hash();
@@ -130,6 +134,8 @@ pub fn rpc_block(block: Block, senders: &[Address], full: bool) -> RpcBlock {
         receipts_root: h.receipts_root,
         logs_bloom: h.logs_bloom,
         difficulty: h.difficulty,
+        cumulative_difficulty: td,
+        total_difficulty: td,
         number: U64::from(h.number),
         gas_limit: U64::from(h.gas_limit),
         gas_used: U64::from(h.gas_used),

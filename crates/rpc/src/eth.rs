@@ -287,7 +287,9 @@ impl Eth {
         } else {
             vec![]
         };
-        Ok(Some(rpc_block(block, &senders, full)))
+        let info = store.block_info(hash).map_err(error::storage)?;
+        let td = info.unwrap_or_default().total_difficulty;
+        Ok(Some(rpc_block(block, &senders, full, td)))
     }
 }
 

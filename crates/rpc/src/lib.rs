@@ -4,6 +4,7 @@
 pub mod convert;
 pub mod error;
 mod eth;
+mod mnr;
 mod net;
 mod web3;
 
@@ -25,6 +26,8 @@ pub struct RpcContext {
     pub dev_accounts: Vec<Address>,
     /// Woken when a transaction enters the pool (the dev miner waits on it).
     pub new_tx: Arc<Notify>,
+    /// Serve the `mnr` merge-mining namespace.
+    pub mining: bool,
 }
 
 /// Errors of the RPC crate.
@@ -54,11 +57,14 @@ pub fn client_version() -> String {
 pub fn module(ctx: RpcContext) -> RpcModule<()> {
     let mut m = RpcModule::new(());
     // Method names are unique across namespaces, so merging cannot fail.
-    let parts = [
+    let mut parts = vec![
         eth::EthApiServer::into_rpc(eth::Eth(ctx.clone())).remove_context(),
-        net::NetApiServer::into_rpc(net::Net(ctx)).remove_context(),
+        net::NetApiServer::into_rpc(net::Net(ctx.clone())).remove_context(),
         web3::Web3ApiServer::into_rpc(web3::Web3).remove_context(),
     ];
+    if ctx.mining {
+        parts.push(mnr::MnrApiServer::into_rpc(mnr::Mnr(ctx)).remove_context());
+    }
     for part in parts {
         if let Err(e) = m.merge(part) {
             tracing::error!(error = %e, "duplicate RPC method");

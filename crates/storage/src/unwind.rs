@@ -135,13 +135,13 @@ impl Store {
         for t in &touched {
             let _ = txn.del(
                 db(tables::ACCOUNT_HISTORY)?,
-                &account_key(t.address, number),
+                account_key(t.address, number),
                 None,
             )?;
             for slot in &t.slots {
                 let _ = txn.del(
                     db(tables::STORAGE_HISTORY)?,
-                    &storage_key(t.address, *slot, number),
+                    storage_key(t.address, *slot, number),
                     None,
                 )?;
             }
@@ -161,8 +161,8 @@ impl Store {
         for tx in &block.transactions {
             let _ = txn.del(db(tables::TX_LOOKUP)?, tx.tx_hash().as_slice(), None)?;
         }
-        let _ = txn.del(db(tables::CANONICAL)?, &number.to_be_bytes(), None)?;
-        let _ = txn.del(db(tables::CHANGESETS)?, &number.to_be_bytes(), None)?;
+        let _ = txn.del(db(tables::CANONICAL)?, number.to_be_bytes(), None)?;
+        let _ = txn.del(db(tables::CHANGESETS)?, number.to_be_bytes(), None)?;
         txn.put(
             db(tables::META)?,
             b"head",
