@@ -277,8 +277,37 @@ fn a_heavier_branch_wins_one_block_deep() {
 }
 
 #[test]
-fn a_heavier_branch_wins_six_blocks_deep() {
-    reorg(6);
+fn a_heavier_branch_wins_twelve_blocks_deep() {
+    reorg(12);
+}
+
+#[test]
+fn the_last_twenty_templates_stay_valid() {
+    let (_d, chain) = open(ChainSpec::dev());
+    let first = chain.build_template(Some(1_000)).unwrap();
+    // Nineteen newer templates (other timestamps, so other hashes): the first is still kept.
+    for i in 1..20u64 {
+        chain.build_template(Some(1_000 + i)).unwrap();
+    }
+    assert!(chain.template(&first.hfmm).is_some());
+    // One more pushes it out; a solution for it is then refused.
+    chain.build_template(Some(2_000)).unwrap();
+    assert!(chain.template(&first.hfmm).is_none());
+    let h = &first.block.header;
+    let s = seal(first.hfmm, h.difficulty, h.timestamp as u32, 1).unwrap();
+    let err = chain
+        .submit_solution(s.btc_header, s.merkle_proof, s.compressed_coinbase)
+        .unwrap_err();
+    assert!(err.to_string().contains("no template"), "{err}");
+    // A solution for a kept, older template imports even though newer work exists.
+    let kept = chain.build_template(Some(3_000)).unwrap();
+    chain.build_template(Some(3_001)).unwrap();
+    let h = &kept.block.header;
+    let s = seal(kept.hfmm, h.difficulty, h.timestamp as u32, 1).unwrap();
+    let r = chain
+        .submit_solution(s.btc_header, s.merkle_proof, s.compressed_coinbase)
+        .unwrap();
+    assert_eq!(r.result, ImportResult::ImportedBest);
 }
 
 #[test]

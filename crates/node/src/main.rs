@@ -131,9 +131,20 @@ async fn main() -> eyre::Result<()> {
                 other_txs: a.other_txs,
             };
             let stats = scion_node::miner::run(config).await?;
+            use scion_node::miner::MinerStats as S;
             println!(
-                "submitted {} solutions: {} imported as best, {} other",
-                stats.submitted, stats.best, stats.other
+                "submitted {} solutions: {} imported as best, {} other, {:.1} blocks/s",
+                stats.submitted,
+                stats.best,
+                stats.other,
+                stats.best as f64 / stats.elapsed.as_secs_f64().max(1e-9)
+            );
+            println!(
+                "mnr_getWork latency ms: p50 {:.2} p99 {:.2}; submit-to-imported latency ms: p50 {:.2} p99 {:.2}",
+                S::percentile_ms(&stats.get_work, 50.0),
+                S::percentile_ms(&stats.get_work, 99.0),
+                S::percentile_ms(&stats.submit, 50.0),
+                S::percentile_ms(&stats.submit, 99.0)
             );
         }
     }

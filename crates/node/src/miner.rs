@@ -52,6 +52,25 @@ pub struct MinerStats {
     pub best: u64,
     /// Other outcomes (side branch, already known, stale work).
     pub other: u64,
+    /// Latency of each mnr_getWork call.
+    pub get_work: Vec<Duration>,
+    /// Latency of each submit call: the node validates and imports before answering.
+    pub submit: Vec<Duration>,
+    /// Wall time of the whole run.
+    pub elapsed: Duration,
+}
+
+impl MinerStats {
+    /// `p` percentile (0–100) of a latency list, in milliseconds.
+    pub fn percentile_ms(list: &[Duration], p: f64) -> f64 {
+        if list.is_empty() {
+            return 0.0;
+        }
+        let mut v: Vec<Duration> = list.to_vec();
+        v.sort();
+        let i = ((v.len() - 1) as f64 * p / 100.0).round() as usize;
+        v[i].as_secs_f64() * 1000.0
+    }
 }
 
 struct Job {
@@ -224,8 +243,12 @@ pub async fn run(cfg: MinerConfig) -> eyre::Result<MinerStats> {
         .build(&cfg.rpc)?;
     let mut stats = MinerStats::default();
     let mut extra_nonce = 0u64;
+    let start = Instant::now();
     loop {
-        let job = match get_work(&client).await {
+        let t = Instant::now();
+        let work = get_work(&client).await;
+        stats.get_work.push(t.elapsed());
+        let job = match work {
             Ok(j) => j,
             Err(e) => {
                 tracing::warn!(error = %e, "getWork failed; retrying");
@@ -243,7 +266,10 @@ pub async fn run(cfg: MinerConfig) -> eyre::Result<MinerStats> {
         let (job, Some((cb, others, header))) = solved else {
             continue;
         };
-        let result = match submit(&client, cfg.submit, &cb, &others, &header).await {
+        let t = Instant::now();
+        let submitted = submit(&client, cfg.submit, &cb, &others, &header).await;
+        stats.submit.push(t.elapsed());
+        let result = match submitted {
             Ok(r) => r,
             Err(e) => {
                 // Stale work (its template is gone) comes back as -33000; move on.
@@ -261,6 +287,7 @@ pub async fn run(cfg: MinerConfig) -> eyre::Result<MinerStats> {
             stats.other += 1;
         }
         if cfg.blocks.is_some_and(|n| stats.best >= n) {
+            stats.elapsed = start.elapsed();
             return Ok(stats);
         }
     }
