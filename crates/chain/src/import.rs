@@ -8,7 +8,9 @@ use crate::{Chain, ChainError};
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::{proofs, Transaction};
 use alloy_primitives::{Address, B256, U256};
-use scion_consensus::{is_better_head, next_difficulty, verify, Commitment, MergeMiningProof, Tip};
+use scion_consensus::{
+    check_btc_time, is_better_head, next_difficulty, verify, Commitment, MergeMiningProof, Tip,
+};
 use scion_executor::{execute_block, next_base_fee, BlockParams, Mode};
 use scion_storage::BlockInfo;
 use scion_types::{Block, Header};
@@ -222,18 +224,7 @@ impl Chain {
         )
         .map_err(|e| format!("merged-mining proof: {e}"))?;
         if !dev {
-            let btc_time = u32::from_le_bytes([
-                h.btc_header[68],
-                h.btc_header[69],
-                h.btc_header[70],
-                h.btc_header[71],
-            ]);
-            if u64::from(btc_time).abs_diff(h.timestamp) >= 300 {
-                return Err(format!(
-                    "bitcoin header time {btc_time} is 300 s or more from {}",
-                    h.timestamp
-                ));
-            }
+            check_btc_time(&h.btc_header, h.timestamp).map_err(|e| e.to_string())?;
         }
         Ok(())
     }

@@ -21,8 +21,15 @@ fn open(spec: ChainSpec) -> (tempfile::TempDir, Chain) {
     (dir, chain)
 }
 
+/// Dev account 1 of the test mnemonic.
+const DEV_KEY1: &str = "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
 fn transfer(nonce: u64, to: Address, value: u64) -> Vec<u8> {
-    let k: PrivateKeySigner = DEV_KEY.parse().unwrap();
+    transfer_from(DEV_KEY, nonce, to, value)
+}
+
+fn transfer_from(key: &str, nonce: u64, to: Address, value: u64) -> Vec<u8> {
+    let k: PrivateKeySigner = key.parse().unwrap();
     let tx = TxEip1559 {
         chain_id: 7773,
         nonce,
@@ -227,8 +234,9 @@ fn reorg(depth: u64) {
     let (_da, a) = open(ChainSpec::dev());
     let (_db, b) = open(ChainSpec::dev());
     let (x, y) = (Address::repeat_byte(0xaa), Address::repeat_byte(0xbb));
+    // A's branch carries transfers from account 1, which B's branch does not touch.
     for i in 0..depth {
-        a.submit_raw(&transfer(i, x, 100)).unwrap();
+        a.submit_raw(&transfer_from(DEV_KEY1, i, x, 100)).unwrap();
         a.mine_block(None).unwrap();
     }
     for i in 0..=depth {
@@ -264,11 +272,14 @@ fn reorg(depth: u64) {
         let receipts = a.store().receipts(block(&a, n).hash()).unwrap().unwrap();
         assert_eq!(receipts.len(), 1);
     }
-    // A's transactions came back to its pool but cannot run (their nonces are now used).
-    assert!(a.pool().is_empty() || !a.has_pending().unwrap());
-    // A keeps building on the new head.
-    a.submit_raw(&transfer(depth + 1, x, 1)).unwrap();
-    assert_eq!(a.mine_block(None).unwrap().header.number, depth + 2);
+    // A's dropped transactions are back in its pool and the next block includes them all.
+    assert_eq!(a.pool().len() as u64, depth);
+    assert!(a.has_pending().unwrap());
+    let next = a.mine_block(None).unwrap();
+    assert_eq!(next.header.number, depth + 2);
+    assert_eq!(next.tx_hashes.len() as u64, depth);
+    assert!(next.tx_hashes.contains(&a_tx));
+    assert_eq!(balance(&a, x), U256::from(100 * depth));
 }
 
 #[test]
@@ -279,6 +290,28 @@ fn a_heavier_branch_wins_one_block_deep() {
 #[test]
 fn a_heavier_branch_wins_twelve_blocks_deep() {
     reorg(12);
+}
+
+#[test]
+fn outside_dev_the_bitcoin_time_must_match_the_block() {
+    let mut spec = ChainSpec::dev();
+    spec.params.dev = false;
+    let (_d, chain) = open(spec);
+    let t = chain.build_template(None).unwrap();
+    let h = &t.block.header;
+    let far = seal(t.hfmm, h.difficulty, h.timestamp as u32 - 1_000, 1).unwrap();
+    let mut b = t.block.clone();
+    b.header.btc_header = far.btc_header.into();
+    b.header.merkle_proof = far.merkle_proof.into();
+    b.header.compressed_coinbase = far.compressed_coinbase.into();
+    let r = chain.import_block(b).unwrap();
+    assert_eq!(r.result, ImportResult::InvalidBlock);
+    assert!(r.reason.unwrap().contains("bitcoin header time"));
+    let near = seal(t.hfmm, h.difficulty, h.timestamp as u32 - 10, 1).unwrap();
+    let r = chain
+        .submit_solution(near.btc_header, near.merkle_proof, near.compressed_coinbase)
+        .unwrap();
+    assert_eq!(r.result, ImportResult::ImportedBest);
 }
 
 #[test]

@@ -13,7 +13,7 @@ pub mod merge_mining;
 pub mod work;
 
 pub use difficulty::{is_better_head, next_difficulty, DifficultyParams, Tip};
-pub use merge_mining::{verify, Commitment, MergeMiningProof};
+pub use merge_mining::{check_btc_time, verify, Commitment, MergeMiningProof};
 
 use alloy_primitives::U256;
 
@@ -94,4 +94,12 @@ pub enum ConsensusError {
     /// The proof does not lead to the Bitcoin header's merkle root.
     #[error("coinbase merkle proof does not match the bitcoin header's merkle root")]
     MerkleRootMismatch,
+    /// The Bitcoin header's time is too far from the block's timestamp.
+    #[error("bitcoin header time {btc_time} is 300 s or more from the block's {timestamp}")]
+    BitcoinTimeTooFar {
+        /// The Bitcoin header's time.
+        btc_time: u32,
+        /// The block's timestamp.
+        timestamp: u64,
+    },
 }

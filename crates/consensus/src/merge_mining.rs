@@ -63,6 +63,23 @@ pub fn meets_difficulty(btc_header: &[u8], difficulty: U256) -> bool {
     U256::from_le_bytes(btc_header_hash(btc_header)) <= target(difficulty)
 }
 
+/// The Bitcoin header's time must be within 300 s of the block's timestamp (PROTOCOL.md §1.5).
+pub fn check_btc_time(btc_header: &[u8], timestamp: u64) -> Result<(), ConsensusError> {
+    let t = btc_header
+        .get(68..72)
+        .ok_or(ConsensusError::BtcHeaderSize {
+            len: btc_header.len(),
+        })?;
+    let btc_time = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
+    if u64::from(btc_time).abs_diff(timestamp) >= 300 {
+        return Err(ConsensusError::BitcoinTimeTooFar {
+            btc_time,
+            timestamp,
+        });
+    }
+    Ok(())
+}
+
 /// Splits a compressed coinbase into (byte count, state words, tail).
 fn split_compressed(cc: &[u8]) -> Result<(u64, [u8; 32], &[u8]), ConsensusError> {
     if cc.len() < MIDSTATE_LEN {
@@ -255,6 +272,54 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_merkle_step_that_parses_as_a_transaction_is_refused() {
+        use bitcoin::{
+            absolute, transaction, Amount, OutPoint, ScriptBuf, Sequence, TxIn, TxOut, Witness,
+        };
+        // A 64-byte transaction: 60 bytes of structure and 4 bytes of scripts.
+        let tx = bitcoin::Transaction {
+            version: transaction::Version::ONE,
+            lock_time: absolute::LockTime::ZERO,
+            input: vec![TxIn {
+                previous_output: OutPoint::null(),
+                script_sig: ScriptBuf::from_bytes(vec![0x51]),
+                sequence: Sequence::MAX,
+                witness: Witness::new(),
+            }],
+            output: vec![TxOut {
+                value: Amount::ZERO,
+                script_pubkey: ScriptBuf::from_bytes(vec![0x51; 3]),
+            }],
+        };
+        let raw = bitcoin::consensus::serialize(&tx);
+        assert_eq!(raw.len(), 64);
+        // A "coinbase txid" equal to its first half and a sibling equal to its second half
+        // make the first fold step hash exactly those 64 bytes.
+        let mut node = [0u8; 32];
+        node.copy_from_slice(&raw[..32]);
+        let sibling: Vec<u8> = raw[32..].iter().rev().copied().collect();
+        assert_eq!(
+            fold_proof(node, &sibling),
+            Err(ConsensusError::MerkleNodeLooksLikeTransaction)
+        );
+        // An ordinary step passes.
+        assert!(fold_proof([1u8; 32], &[2u8; 32]).is_ok());
+    }
+
+    #[test]
+    fn bitcoin_time_must_be_within_300_seconds() {
+        let mut h = [0u8; 80];
+        h[68..72].copy_from_slice(&1_000_000u32.to_le_bytes());
+        assert_eq!(check_btc_time(&h, 1_000_299), Ok(()));
+        assert_eq!(check_btc_time(&h, 999_701), Ok(()));
+        assert!(matches!(
+            check_btc_time(&h, 1_000_300),
+            Err(ConsensusError::BitcoinTimeTooFar { .. })
+        ));
+        assert!(check_btc_time(&h[..60], 0).is_err());
+    }
 
     #[test]
     fn target_is_exact_at_powers_of_two() {

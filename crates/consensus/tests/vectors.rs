@@ -37,6 +37,7 @@ fn reason(e: &ConsensusError) -> &'static str {
         ConsensusError::MerkleRootMismatch => "merkle_proof_mismatch",
         ConsensusError::CompressedCoinbaseTooShort { .. }
         | ConsensusError::MidstateNotBlockAligned { .. } => "bad_compressed_coinbase",
+        ConsensusError::BitcoinTimeTooFar { .. } => "bitcoin_time_too_far",
     }
 }
 
