@@ -73,6 +73,22 @@ fn hard_spec() -> ChainSpec {
     spec
 }
 
+/// Seals a block as it stands (its hash for merged mining, its difficulty, its time).
+fn sealed(mut b: Block, extra_nonce: u64) -> Block {
+    let h = &b.header;
+    let s = seal(
+        h.hash_for_merged_mining(),
+        h.difficulty,
+        h.timestamp as u32,
+        extra_nonce,
+    )
+    .unwrap();
+    b.header.btc_header = s.btc_header.into();
+    b.header.merkle_proof = s.merkle_proof.into();
+    b.header.compressed_coinbase = s.compressed_coinbase.into();
+    b
+}
+
 /// Builds a template on the head, lets `tamper` change the header, seals and imports it.
 fn import_tampered(
     chain: &Chain,

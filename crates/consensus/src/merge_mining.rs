@@ -219,18 +219,23 @@ pub fn coinbase_merkle_proof(txids: &[[u8; 32]]) -> Vec<u8> {
     while level.len() > 1 {
         let sibling = level.get(1).copied().unwrap_or(level[0]);
         proof.extend(sibling.iter().rev());
-        level = level
-            .chunks(2)
-            .map(|pair| {
-                let right = pair.get(1).unwrap_or(&pair[0]);
-                let mut input = [0u8; 64];
-                input[..32].copy_from_slice(&pair[0]);
-                input[32..].copy_from_slice(right);
-                sha256d::Hash::hash(&input).to_byte_array()
-            })
-            .collect();
+        level = merkle_parents(&level);
     }
     proof
+}
+
+/// One level up Bitcoin's merkle tree (an odd last node pairs with itself).
+pub fn merkle_parents(level: &[[u8; 32]]) -> Vec<[u8; 32]> {
+    level
+        .chunks(2)
+        .map(|pair| {
+            let right = pair.get(1).unwrap_or(&pair[0]);
+            let mut input = [0u8; 64];
+            input[..32].copy_from_slice(&pair[0]);
+            input[32..].copy_from_slice(right);
+            sha256d::Hash::hash(&input).to_byte_array()
+        })
+        .collect()
 }
 
 /// Verifies a merged-mining proof: Bitcoin header size, proof shape, proof of work against

@@ -3,6 +3,7 @@
 //! Bitcoin header over it and other transactions, and grinding the nonce until the Scion
 //! target is met. Used by the dev node's embedded miner and by `scion miner`.
 
+use crate::merge_mining::merkle_parents;
 use crate::merge_mining::{coinbase_merkle_proof, compress_coinbase, meets_difficulty, RSK_TAG};
 use crate::ConsensusError;
 use alloy_primitives::{B256, U256};
@@ -107,22 +108,10 @@ pub fn btc_header(
 /// Bitcoin's merkle root of txids (internal order).
 pub fn merkle_root(txids: &[[u8; 32]]) -> [u8; 32] {
     let mut level = txids.to_vec();
-    if level.is_empty() {
-        return [0u8; 32];
-    }
     while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|pair| {
-                let right = pair.get(1).unwrap_or(&pair[0]);
-                let mut input = [0u8; 64];
-                input[..32].copy_from_slice(&pair[0]);
-                input[32..].copy_from_slice(right);
-                sha256d::Hash::hash(&input).to_byte_array()
-            })
-            .collect();
+        level = merkle_parents(&level);
     }
-    level[0]
+    level.first().copied().unwrap_or_default()
 }
 
 /// Tries nonces from `start` until the header meets `difficulty`; `None` after `tries`.

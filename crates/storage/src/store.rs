@@ -285,19 +285,8 @@ impl Store {
     /// Stores a block that is not (yet) on the canonical chain: header, body and block info,
     /// no state. Executing it later makes it canonical through [`Store::commit_block`].
     pub fn put_side_block(&self, block: &Block, info: BlockInfo) -> Result<(), StorageError> {
-        let hash = block.hash();
         let txn = self.env.begin_rw_sync()?;
-        let put = |name: &str, k: &[u8], v: &[u8]| -> Result<(), StorageError> {
-            txn.put(txn.open_db(Some(name))?, k, v, WriteFlags::empty())?;
-            Ok(())
-        };
-        put(tables::HEADERS, hash.as_slice(), &block.header.rlp())?;
-        let body = Body {
-            transactions: block.transactions.clone(),
-            uncles: block.uncles.clone(),
-        };
-        put(tables::BODIES, hash.as_slice(), &alloy_rlp::encode(&body))?;
-        put(tables::BLOCK_INFO, hash.as_slice(), &info.encode())?;
+        write_block(&txn, block, info)?;
         txn.commit()?;
         Ok(())
     }
@@ -417,13 +406,7 @@ impl Store {
             Ok(())
         };
 
-        put(tables::HEADERS, hash.as_slice(), &block.header.rlp())?;
-        let body = Body {
-            transactions: block.transactions.clone(),
-            uncles: block.uncles.clone(),
-        };
-        put(tables::BODIES, hash.as_slice(), &alloy_rlp::encode(&body))?;
-        put(tables::BLOCK_INFO, hash.as_slice(), &info.encode())?;
+        write_block(&txn, block, info)?;
         let senders_raw: Vec<u8> = senders.iter().flat_map(|a| a.0 .0).collect();
         put(tables::SENDERS, hash.as_slice(), &senders_raw)?;
         let receipts_raw: Vec<Bytes> = receipts
@@ -530,6 +513,27 @@ impl Store {
         };
         crate::trie::proof(&load, key.as_slice())
     }
+}
+
+/// Header, body and block info of a block, keyed by its hash.
+fn write_block(txn: &RwTxSync, block: &Block, info: BlockInfo) -> Result<(), StorageError> {
+    let hash = block.hash();
+    let put = |name: &str, v: &[u8]| -> Result<(), StorageError> {
+        txn.put(
+            txn.open_db(Some(name))?,
+            hash.as_slice(),
+            v,
+            WriteFlags::empty(),
+        )?;
+        Ok(())
+    };
+    put(tables::HEADERS, &block.header.rlp())?;
+    let body = Body {
+        transactions: block.transactions.clone(),
+        uncles: block.uncles.clone(),
+    };
+    put(tables::BODIES, &alloy_rlp::encode(&body))?;
+    put(tables::BLOCK_INFO, &info.encode())
 }
 
 pub(crate) fn push_writes(
