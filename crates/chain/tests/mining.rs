@@ -97,17 +97,7 @@ fn import_tampered(
     let t = chain.build_template(None).unwrap();
     let mut b = t.block.clone();
     tamper(&mut b);
-    let s = seal(
-        b.header.hash_for_merged_mining(),
-        b.header.difficulty,
-        b.header.timestamp as u32,
-        1,
-    )
-    .unwrap();
-    b.header.btc_header = s.btc_header.into();
-    b.header.merkle_proof = s.merkle_proof.into();
-    b.header.compressed_coinbase = s.compressed_coinbase.into();
-    let r = chain.import_block(b).unwrap();
+    let r = chain.import_block(sealed(b, 1)).unwrap();
     (r.result, r.reason)
 }
 
@@ -372,16 +362,7 @@ fn an_invalid_heavier_branch_leaves_the_chain_as_it_was() {
     let t = b.build_template(None).unwrap();
     let mut bad = t.block.clone();
     bad.header.state_root = B256::repeat_byte(0xee);
-    let s = seal(
-        bad.header.hash_for_merged_mining(),
-        bad.header.difficulty,
-        bad.header.timestamp as u32,
-        3,
-    )
-    .unwrap();
-    bad.header.btc_header = s.btc_header.into();
-    bad.header.merkle_proof = s.merkle_proof.into();
-    bad.header.compressed_coinbase = s.compressed_coinbase.into();
+    let bad = sealed(bad, 3);
 
     a.import_block(block(&b, 1)).unwrap();
     let r = a.import_block(bad).unwrap();
