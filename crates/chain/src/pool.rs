@@ -152,6 +152,27 @@ impl TxPool {
         out
     }
 
+    /// Every transaction split into pending (a contiguous run from the sender's state nonce)
+    /// and queued (behind a nonce gap), each in sender and nonce order.
+    pub fn split(&self, state_nonce: impl Fn(Address) -> u64) -> (Vec<PooledTx>, Vec<PooledTx>) {
+        let (mut pending, mut queued) = (Vec::new(), Vec::new());
+        let mut senders: Vec<&Address> = self.by_sender.keys().collect();
+        senders.sort();
+        for sender in senders {
+            let mut next = state_nonce(*sender);
+            for (nonce, hash) in &self.by_sender[sender] {
+                let ptx = self.by_hash[hash].clone();
+                if *nonce == next {
+                    pending.push(ptx);
+                    next += 1;
+                } else {
+                    queued.push(ptx);
+                }
+            }
+        }
+        (pending, queued)
+    }
+
     /// All transactions of a sender, by nonce.
     pub fn by_sender(&self, sender: Address) -> Vec<PooledTx> {
         self.by_sender

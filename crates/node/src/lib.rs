@@ -5,6 +5,8 @@
 pub mod miner;
 
 use alloy_primitives::Address;
+use alloy_signer_local::coins_bip39::English;
+use alloy_signer_local::{MnemonicBuilder, PrivateKeySigner};
 use scion_chain::Chain;
 use scion_rpc::RpcContext;
 use scion_types::ChainSpec;
@@ -60,6 +62,29 @@ pub fn dev_accounts() -> Vec<Address> {
         .collect()
 }
 
+/// The standard test mnemonic of anvil and Hardhat.
+pub const DEV_MNEMONIC: &str = "test test test test test test test test test test test junk";
+
+/// The dev accounts' keys, derived from [`DEV_MNEMONIC`] (m/44'/60'/0'/0/i) and checked
+/// against the addresses funded in the dev genesis.
+pub fn dev_signers() -> eyre::Result<Vec<PrivateKeySigner>> {
+    let expected = dev_accounts();
+    let mut out = Vec::with_capacity(expected.len());
+    for (i, want) in expected.iter().enumerate() {
+        let signer = MnemonicBuilder::<English>::default()
+            .phrase(DEV_MNEMONIC)
+            .index(i as u32)?
+            .build()?;
+        eyre::ensure!(
+            signer.address() == *want,
+            "dev key {i} derives {}, genesis funds {want}",
+            signer.address()
+        );
+        out.push(signer);
+    }
+    Ok(out)
+}
+
 /// A running node.
 pub struct Node {
     /// The chain.
@@ -96,7 +121,7 @@ pub async fn spawn(config: NodeConfig) -> eyre::Result<Node> {
     let new_tx = Arc::new(Notify::new());
     let ctx = RpcContext {
         chain: chain.clone(),
-        dev_accounts: if config.dev { dev_accounts() } else { vec![] },
+        dev_signers: if config.dev { dev_signers()? } else { vec![] },
         new_tx: new_tx.clone(),
         mining: config.mining || config.dev,
     };

@@ -303,7 +303,7 @@ impl EthApiServer for Eth {
     }
 
     fn accounts(&self) -> RpcResult<Vec<Address>> {
-        Ok(self.0.dev_accounts.clone())
+        Ok(self.0.dev_signers.iter().map(|s| s.address()).collect())
     }
 
     fn gas_price(&self) -> RpcResult<U256> {

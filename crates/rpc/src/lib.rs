@@ -4,13 +4,14 @@
 pub mod convert;
 pub mod error;
 mod eth;
+mod eth_ext;
 mod mnr;
 mod net;
+mod txpool;
 mod web3;
 
 pub use eth::{EthApiServer, SUGGESTED_TIP};
 
-use alloy_primitives::Address;
 use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
 use scion_chain::Chain;
 use std::net::SocketAddr;
@@ -22,8 +23,9 @@ use tokio::sync::Notify;
 pub struct RpcContext {
     /// The chain.
     pub chain: Arc<Chain>,
-    /// Accounts listed by eth_accounts (the dev keys in --dev).
-    pub dev_accounts: Vec<Address>,
+    /// Keys the node signs with for eth_sign / eth_sendTransaction (the dev keys in --dev);
+    /// their addresses are what eth_accounts lists.
+    pub dev_signers: Vec<alloy_signer_local::PrivateKeySigner>,
     /// Woken when a transaction enters the pool (the dev miner waits on it).
     pub new_tx: Arc<Notify>,
     /// Serve the `mnr` merge-mining namespace.
@@ -59,8 +61,10 @@ pub fn module(ctx: RpcContext) -> RpcModule<()> {
     // Method names are unique across namespaces, so merging cannot fail.
     let mut parts = vec![
         eth::EthApiServer::into_rpc(eth::Eth(ctx.clone())).remove_context(),
+        eth_ext::EthExtApiServer::into_rpc(eth_ext::EthExt(ctx.clone())).remove_context(),
         net::NetApiServer::into_rpc(net::Net(ctx.clone())).remove_context(),
         web3::Web3ApiServer::into_rpc(web3::Web3).remove_context(),
+        txpool::TxpoolApiServer::into_rpc(txpool::Txpool(ctx.clone())).remove_context(),
     ];
     if ctx.mining {
         parts.push(mnr::MnrApiServer::into_rpc(mnr::Mnr(ctx)).remove_context());

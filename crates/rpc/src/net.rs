@@ -13,6 +13,9 @@ pub trait NetApi {
     /// Always true: the node serves requests.
     #[method(name = "listening")]
     fn listening(&self) -> RpcResult<bool>;
+    /// Zero: the node has no peer-to-peer network yet.
+    #[method(name = "peerCount")]
+    fn peer_count(&self) -> RpcResult<alloy_primitives::U64>;
 }
 
 /// The net namespace.
@@ -25,5 +28,9 @@ impl NetApiServer for Net {
 
     fn listening(&self) -> RpcResult<bool> {
         Ok(true)
+    }
+
+    fn peer_count(&self) -> RpcResult<alloy_primitives::U64> {
+        Ok(alloy_primitives::U64::ZERO)
     }
 }

@@ -1,7 +1,7 @@
 //! The state after a given block, read from the history tables, as a revm `DatabaseRef`.
 
 use crate::{tables, StorageError};
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{keccak256, Address, B256, U256};
 use alloy_rlp::Decodable;
 use revm::bytecode::Bytecode;
 use revm::database_interface::DatabaseRef;
@@ -106,6 +106,39 @@ impl StateDb {
             .txn
             .get::<Vec<u8>>(db.dbi(), code_hash.as_slice())?
             .unwrap_or_default())
+    }
+}
+
+impl StateDb {
+    /// The head block's hash in this snapshot.
+    pub fn head_hash(&self) -> Result<B256, StorageError> {
+        let db = self.db(tables::META)?;
+        let v: Option<Vec<u8>> = self.txn.get(db.dbi(), b"head")?;
+        v.filter(|v| v.len() == 32)
+            .map(|v| B256::from_slice(&v))
+            .ok_or_else(|| StorageError::Corrupt("no head".into()))
+    }
+
+    /// EIP-1186 proof nodes for an account, from the latest state trie in this snapshot.
+    pub fn account_proof(&self, address: Address) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.trie_proof([0u8; 32], keccak256(address))
+    }
+
+    /// EIP-1186 proof nodes for a storage slot, from the latest state trie in this snapshot.
+    pub fn storage_proof(
+        &self,
+        address: Address,
+        slot: B256,
+    ) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.trie_proof(keccak256(address).0, keccak256(slot))
+    }
+
+    fn trie_proof(&self, owner: [u8; 32], key: B256) -> Result<Vec<Vec<u8>>, StorageError> {
+        let db = self.db(tables::TRIE)?;
+        let load = |path: &[u8]| -> Result<Option<Vec<u8>>, StorageError> {
+            Ok(self.txn.get(db.dbi(), &[owner.as_slice(), path].concat())?)
+        };
+        crate::trie::proof(&load, key.as_slice())
     }
 }
 

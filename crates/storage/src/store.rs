@@ -490,29 +490,6 @@ impl Store {
         txn.commit()?;
         Ok(())
     }
-
-    /// The EIP-1186 proof nodes for an account in the head state trie.
-    pub fn account_proof(&self, address: Address) -> Result<Vec<Vec<u8>>, StorageError> {
-        self.trie_proof([0u8; 32], keccak256(address))
-    }
-
-    /// The EIP-1186 proof nodes for a storage slot in the head state.
-    pub fn storage_proof(
-        &self,
-        address: Address,
-        slot: B256,
-    ) -> Result<Vec<Vec<u8>>, StorageError> {
-        self.trie_proof(keccak256(address).0, keccak256(slot))
-    }
-
-    fn trie_proof(&self, owner: [u8; 32], key: B256) -> Result<Vec<Vec<u8>>, StorageError> {
-        let txn = self.ro()?;
-        let db = txn.open_db(Some(tables::TRIE))?;
-        let load = |path: &[u8]| -> Result<Option<Vec<u8>>, StorageError> {
-            Ok(txn.get(db.dbi(), &[owner.as_slice(), path].concat())?)
-        };
-        crate::trie::proof(&load, key.as_slice())
-    }
 }
 
 /// Header, body and block info of a block, keyed by its hash.
