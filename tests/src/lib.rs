@@ -123,10 +123,20 @@ impl Drop for NodeProcess {
 
 /// POSTs `body` to `/` and returns the HTTP status and the response body.
 pub fn post(addr: SocketAddr, body: &str) -> std::io::Result<(u16, String)> {
+    post_with(addr, body, "").map(|(status, _, body)| (status, body))
+}
+
+/// POSTs `body` with extra header lines (each ending in CRLF); returns the status, the
+/// response head and the body.
+pub fn post_with(
+    addr: SocketAddr,
+    body: &str,
+    headers: &str,
+) -> std::io::Result<(u16, String, String)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
     let req = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n",
         body.len()
     );
     s.write_all(req.as_bytes())?;
@@ -148,7 +158,7 @@ pub fn post(addr: SocketAddr, body: &str) -> std::io::Result<(u16, String)> {
     } else {
         rest.to_string()
     };
-    Ok((status, body))
+    Ok((status, head.to_string(), body))
 }
 
 fn dechunk(s: &str) -> String {

@@ -42,6 +42,32 @@ pub struct Chain {
     /// Side blocks by height (uncle candidates), and blocks found invalid.
     pub(crate) side: Mutex<BTreeMap<u64, Vec<B256>>>,
     pub(crate) invalid: Mutex<HashSet<B256>>,
+    /// Listeners for chain events (RPC subscriptions and filters).
+    listeners: Listeners,
+}
+
+/// Something that happened to the chain, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainEvent {
+    /// A block joined the canonical chain (a new head, or one step of a reorg).
+    BlockAdded(B256),
+    /// A block left the canonical chain in a reorg (its receipts stay readable by hash).
+    BlockRemoved(B256),
+    /// A transaction entered the pool.
+    PendingTx(B256),
+}
+
+/// A function called with every chain event, on the thread that caused it.
+pub type Listener = Box<dyn Fn(&ChainEvent) + Send + Sync>;
+
+/// The registered listeners.
+#[derive(Default)]
+pub(crate) struct Listeners(RwLock<Vec<Listener>>);
+
+impl std::fmt::Debug for Listeners {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} listeners", self.0.read().len())
+    }
 }
 
 pub(crate) fn now() -> u64 {
@@ -69,6 +95,7 @@ impl Chain {
             notified: Mutex::new(None),
             side: Mutex::new(BTreeMap::new()),
             invalid: Mutex::new(HashSet::new()),
+            listeners: Listeners::default(),
         })
     }
 
@@ -154,6 +181,7 @@ impl Chain {
         let hash = *tx.tx_hash();
         self.pool.lock().add(PooledTx { tx, sender, hash })?;
         self.pool_version.fetch_add(1, Ordering::Relaxed);
+        self.emit(&ChainEvent::PendingTx(hash));
         Ok(hash)
     }
 
@@ -180,5 +208,17 @@ impl Chain {
     /// Cumulative difficulty of a stored block.
     pub fn total_difficulty(&self, hash: B256) -> Result<Option<U256>, ChainError> {
         Ok(self.store.block_info(hash)?.map(|i| i.total_difficulty))
+    }
+
+    /// Calls `listener` with every later chain event. Listeners must be quick: they run on
+    /// the thread that imports blocks.
+    pub fn subscribe(&self, listener: Listener) {
+        self.listeners.0.write().push(listener);
+    }
+
+    pub(crate) fn emit(&self, event: &ChainEvent) {
+        for l in self.listeners.0.read().iter() {
+            l(event);
+        }
     }
 }

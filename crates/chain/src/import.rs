@@ -427,6 +427,8 @@ impl Chain {
         for (tx, sender) in block.transactions.iter().zip(senders) {
             pool.prune_sender(*sender, tx.nonce() + 1);
         }
+        drop(pool);
+        self.emit(&crate::ChainEvent::BlockAdded(block.hash()));
         Ok(())
     }
 
@@ -457,6 +459,7 @@ impl Chain {
                 .store
                 .header(removed.header.parent_hash)?
                 .ok_or_else(|| ChainError::Rejected("unwound parent missing".into()))?;
+            self.emit(&crate::ChainEvent::BlockRemoved(removed.hash()));
             dropped.push((removed, senders));
         }
         tracing::info!(depth = dropped.len(), new_blocks = branch.len(), "reorg");
@@ -516,6 +519,7 @@ impl Chain {
                 .store
                 .header(removed.header.parent_hash)?
                 .ok_or_else(|| ChainError::Rejected("unwound parent missing".into()))?;
+            self.emit(&crate::ChainEvent::BlockRemoved(removed.hash()));
         }
         for (block, _) in dropped.iter().rev() {
             let td = self

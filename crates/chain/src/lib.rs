@@ -13,7 +13,7 @@ mod pool;
 mod produce;
 mod validate;
 
-pub use chain::Chain;
+pub use chain::{Chain, ChainEvent, Listener};
 pub use import::{ImportResult, Imported};
 pub use pool::{PoolError, PooledTx, TxPool};
 pub use produce::{MinedBlock, Template, Work, TEMPLATES_KEPT};

@@ -37,6 +37,8 @@ pub struct NodeConfig {
     pub mining: bool,
     /// How often to rebuild mining work even when nothing changed.
     pub work_refresh: Duration,
+    /// JSON-RPC limits.
+    pub rpc_limits: scion_rpc::RpcLimits,
 }
 
 impl NodeConfig {
@@ -50,6 +52,7 @@ impl NodeConfig {
             block_time: None,
             mining: true,
             work_refresh: Duration::from_secs(5),
+            rpc_limits: scion_rpc::RpcLimits::default(),
         }
     }
 }
@@ -124,6 +127,7 @@ pub async fn spawn(config: NodeConfig) -> eyre::Result<Node> {
         dev_signers: if config.dev { dev_signers()? } else { vec![] },
         new_tx: new_tx.clone(),
         mining: config.mining || config.dev,
+        limits: config.rpc_limits.clone(),
     };
     let (rpc_addr, server) = scion_rpc::start(config.http_addr, ctx).await?;
     let miner = config

@@ -71,6 +71,27 @@ struct NodeArgs {
     /// Rebuild mining work every N seconds even when nothing changed.
     #[arg(long = "mining.refresh", default_value_t = 5)]
     mining_refresh: u64,
+    /// Largest JSON-RPC request body, in bytes.
+    #[arg(long = "rpc.max-request-size", default_value_t = 10 * 1024 * 1024)]
+    max_request_body: u32,
+    /// Most requests in one JSON-RPC batch.
+    #[arg(long = "rpc.max-batch", default_value_t = 1_000)]
+    max_batch: u32,
+    /// Most blocks one eth_getLogs may scan.
+    #[arg(long = "rpc.max-logs-range", default_value_t = 10_000)]
+    max_log_range: u64,
+    /// Most logs one eth_getLogs may return.
+    #[arg(long = "rpc.max-logs", default_value_t = 10_000)]
+    max_logs: usize,
+    /// Most subscriptions on one WebSocket connection.
+    #[arg(long = "rpc.max-subscriptions", default_value_t = 1_024)]
+    max_subscriptions: u32,
+    /// Most filters installed at once.
+    #[arg(long = "rpc.max-filters", default_value_t = 10_000)]
+    max_filters: usize,
+    /// Origins allowed by CORS, comma-separated; `*` allows any.
+    #[arg(long = "http.corsdomain", default_value = "*", value_delimiter = ',')]
+    cors: Vec<String>,
 }
 
 fn node_config(a: NodeArgs) -> eyre::Result<NodeConfig> {
@@ -101,6 +122,15 @@ fn node_config(a: NodeArgs) -> eyre::Result<NodeConfig> {
         block_time: a.block_time.map(Duration::from_secs),
         mining: a.mining,
         work_refresh: Duration::from_secs(a.mining_refresh.max(1)),
+        rpc_limits: scion_rpc::RpcLimits {
+            max_request_body: a.max_request_body,
+            max_batch: a.max_batch,
+            max_log_range: a.max_log_range,
+            max_logs: a.max_logs,
+            max_subscriptions: a.max_subscriptions,
+            max_filters: a.max_filters,
+            cors: a.cors,
+        },
     })
 }
 

@@ -18,10 +18,6 @@ use serde::{Deserialize, Deserializer};
 
 /// Tip suggested by eth_maxPriorityFeePerGas (fees go to the miner, so any tip works).
 pub const SUGGESTED_TIP: u64 = 1_000_000_000;
-/// Most blocks one eth_getLogs may scan.
-pub const MAX_LOG_RANGE: u64 = 10_000;
-/// Most logs one eth_getLogs may return.
-pub const MAX_LOGS: usize = 10_000;
 /// Most blocks one eth_feeHistory covers.
 pub const MAX_FEE_HISTORY: u64 = 1024;
 
@@ -554,9 +550,10 @@ impl EthApiServer for Eth {
                 if from > to {
                     return Ok(vec![]);
                 }
-                if to - from >= MAX_LOG_RANGE {
+                let max_range = self.0.limits.max_log_range;
+                if to - from >= max_range {
                     return Err(error::server(format!(
-                        "block range too large: {} blocks, at most {MAX_LOG_RANGE}",
+                        "block range too large: {} blocks, at most {max_range}",
                         to - from + 1
                     )));
                 }
@@ -592,9 +589,10 @@ impl EthApiServer for Eth {
                 }
                 first += r.logs().len();
             }
-            if out.len() > MAX_LOGS {
+            let max_logs = self.0.limits.max_logs;
+            if out.len() > max_logs {
                 return Err(error::server(format!(
-                    "query returned more than {MAX_LOGS} results; narrow the block range"
+                    "query returned more than {max_logs} results; narrow the block range"
                 )));
             }
         }

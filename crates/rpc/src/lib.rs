@@ -7,6 +7,7 @@ mod eth;
 mod eth_ext;
 mod mnr;
 mod net;
+pub mod pubsub;
 mod txpool;
 mod web3;
 
@@ -30,6 +31,41 @@ pub struct RpcContext {
     pub new_tx: Arc<Notify>,
     /// Serve the `mnr` merge-mining namespace.
     pub mining: bool,
+    /// Limits that keep one client from starving the others.
+    pub limits: RpcLimits,
+}
+
+/// Limits on what one client may ask, each with a command-line flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcLimits {
+    /// Largest request body, in bytes.
+    pub max_request_body: u32,
+    /// Most requests in one batch.
+    pub max_batch: u32,
+    /// Most blocks one eth_getLogs may scan.
+    pub max_log_range: u64,
+    /// Most logs one eth_getLogs may return.
+    pub max_logs: usize,
+    /// Most subscriptions on one WebSocket connection.
+    pub max_subscriptions: u32,
+    /// Most filters installed at once.
+    pub max_filters: usize,
+    /// Origins allowed by CORS; `*` allows any.
+    pub cors: Vec<String>,
+}
+
+impl Default for RpcLimits {
+    fn default() -> Self {
+        Self {
+            max_request_body: 10 * 1024 * 1024,
+            max_batch: 1_000,
+            max_log_range: 10_000,
+            max_logs: 10_000,
+            max_subscriptions: 1_024,
+            max_filters: 10_000,
+            cors: vec!["*".into()],
+        }
+    }
 }
 
 /// Errors of the RPC crate.
@@ -67,8 +103,16 @@ pub fn module(ctx: RpcContext) -> RpcModule<()> {
         txpool::TxpoolApiServer::into_rpc(txpool::Txpool(ctx.clone())).remove_context(),
     ];
     if ctx.mining {
-        parts.push(mnr::MnrApiServer::into_rpc(mnr::Mnr(ctx)).remove_context());
+        parts.push(mnr::MnrApiServer::into_rpc(mnr::Mnr(ctx.clone())).remove_context());
     }
+    let filters = std::sync::Arc::new(pubsub::Filters::new(ctx.limits.max_filters));
+    let events = pubsub::start(&ctx.chain, filters.clone());
+    let pubsub = pubsub::EthPubSub {
+        ctx,
+        filters,
+        events,
+    };
+    parts.push(pubsub::EthPubSubApiServer::into_rpc(pubsub).remove_context());
     for part in parts {
         if let Err(e) = m.merge(part) {
             tracing::error!(error = %e, "duplicate RPC method");
@@ -86,9 +130,23 @@ pub async fn start(
         addr,
         reason: e.to_string(),
     };
-    let cors = tower_http::cors::CorsLayer::permissive();
+    let limits = ctx.limits.clone();
+    let cors = if limits.cors.iter().any(|o| o == "*") {
+        tower_http::cors::CorsLayer::permissive()
+    } else {
+        let origins: Vec<_> = limits.cors.iter().filter_map(|o| o.parse().ok()).collect();
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(tower_http::cors::AllowOrigin::list(origins))
+            .allow_methods([http::Method::POST, http::Method::GET, http::Method::OPTIONS])
+            .allow_headers([http::header::CONTENT_TYPE])
+    };
     let config = ServerConfig::builder()
-        .max_request_body_size(10 * 1024 * 1024)
+        .max_request_body_size(limits.max_request_body)
+        .max_response_body_size(u32::MAX)
+        .max_subscriptions_per_connection(limits.max_subscriptions)
+        .set_batch_request_config(jsonrpsee::server::BatchRequestConfig::Limit(
+            limits.max_batch,
+        ))
         .build();
     let server = Server::builder()
         .set_config(config)
