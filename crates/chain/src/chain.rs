@@ -44,6 +44,10 @@ pub struct Chain {
     pub(crate) invalid: Mutex<HashSet<B256>>,
     /// Listeners for chain events (RPC subscriptions and filters).
     listeners: Listeners,
+    /// Dev clock adjustments.
+    pub(crate) dev_time: Mutex<crate::dev::DevTime>,
+    /// Dev account patches waiting for the next block.
+    pub(crate) patches: Mutex<Vec<crate::dev::DevPatch>>,
 }
 
 /// Something that happened to the chain, in order.
@@ -96,6 +100,8 @@ impl Chain {
             side: Mutex::new(BTreeMap::new()),
             invalid: Mutex::new(HashSet::new()),
             listeners: Listeners::default(),
+            dev_time: Mutex::new(Default::default()),
+            patches: Mutex::new(Vec::new()),
         })
     }
 

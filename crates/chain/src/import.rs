@@ -428,6 +428,10 @@ impl Chain {
             pool.prune_sender(*sender, tx.nonce() + 1);
         }
         drop(pool);
+        self.block_committed(
+            block.header.timestamp,
+            reuse.map(|t| t.patches_applied).unwrap_or(0),
+        );
         self.emit(&crate::ChainEvent::BlockAdded(block.hash()));
         Ok(())
     }

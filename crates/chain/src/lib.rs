@@ -8,12 +8,14 @@
 )]
 
 mod chain;
+mod dev;
 mod import;
 mod pool;
 mod produce;
 mod validate;
 
 pub use chain::{Chain, ChainEvent, Listener};
+pub use dev::{DevPatch, DevTime};
 pub use import::{ImportResult, Imported};
 pub use pool::{PoolError, PooledTx, TxPool};
 pub use produce::{MinedBlock, Template, Work, TEMPLATES_KEPT};

@@ -2,7 +2,6 @@
 //! rule, solutions turned into sealed blocks, and the dev node's sealing through the very same
 //! path.
 
-use crate::chain::now;
 use crate::import::{ImportResult, Imported};
 use crate::{Chain, ChainError};
 use alloy_consensus::{proofs, ReceiptEnvelope};
@@ -38,6 +37,8 @@ pub struct Template {
     pub(crate) update: StateUpdate,
     /// The pool version the template was built from.
     pub(crate) pool_version: u64,
+    /// Dev patches included.
+    pub(crate) patches_applied: usize,
 }
 
 /// What mnr_getWork hands a miner.
@@ -74,7 +75,9 @@ impl Chain {
         let uncles = self.pick_uncles(&parent)?;
         let params = BlockParams {
             number: parent.number + 1,
-            timestamp: timestamp.unwrap_or_else(now).max(parent.timestamp + 1),
+            timestamp: timestamp
+                .unwrap_or_else(|| self.next_timestamp())
+                .max(parent.timestamp + 1),
             beneficiary: self.spec.coinbase,
             gas_limit: parent.gas_limit,
             base_fee: next_base_fee(parent.gas_used, parent.gas_limit, parent.base_fee_per_gas),
@@ -101,7 +104,14 @@ impl Chain {
             pool.pending(nonce, params.base_fee)
         };
         let txs = pending.into_iter().map(|p| (p.tx, p.sender));
-        let outcome = execute_block(&state, self.spec.chain_id, &params, txs, Mode::Build)?;
+        let mut outcome = execute_block(&state, self.spec.chain_id, &params, txs, Mode::Build)?;
+        let patches_applied = self.apply_patches(&mut outcome.changes, |a| {
+            state
+                .account(a)
+                .ok()
+                .flatten()
+                .map(|x| (x.nonce, x.balance, x.code_hash))
+        });
         drop(state);
         {
             // What can never run leaves the pool now; what did not fit waits.
@@ -146,6 +156,7 @@ impl Chain {
             changes: outcome.changes,
             update,
             pool_version,
+            patches_applied,
         });
         let mut templates = self.templates.lock();
         templates.push_back(template.clone());

@@ -122,18 +122,21 @@ pub async fn spawn(config: NodeConfig) -> eyre::Result<Node> {
     let chain = tokio::task::spawn_blocking(move || Chain::open(&datadir, spec)).await??;
     let chain = Arc::new(chain);
     let new_tx = Arc::new(Notify::new());
+    let dev = config.dev.then(|| Arc::new(scion_rpc::DevState::new()));
     let ctx = RpcContext {
         chain: chain.clone(),
         dev_signers: if config.dev { dev_signers()? } else { vec![] },
         new_tx: new_tx.clone(),
         mining: config.mining || config.dev,
         limits: config.rpc_limits.clone(),
+        dev: dev.clone(),
     };
     let (rpc_addr, server) = scion_rpc::start(config.http_addr, ctx).await?;
-    let miner = config
-        .dev
-        .then(|| tokio::spawn(dev_miner(chain.clone(), new_tx, config.block_time)));
-    let refresher = (config.mining || config.dev)
+    let miner = dev
+        .clone()
+        .map(|d| tokio::spawn(dev_miner(chain.clone(), new_tx, config.block_time, d)));
+    // In dev, work is rebuilt on demand (getWork, new transactions, --block-time).
+    let refresher = (config.mining && !config.dev)
         .then(|| tokio::spawn(refresh_work(chain.clone(), config.work_refresh)));
     Ok(Node {
         chain,
@@ -160,7 +163,12 @@ async fn refresh_work(chain: Arc<Chain>, every: Duration) {
 }
 
 /// Seals a block whenever transactions are pending, and every `block_time` if set.
-async fn dev_miner(chain: Arc<Chain>, new_tx: Arc<Notify>, block_time: Option<Duration>) {
+async fn dev_miner(
+    chain: Arc<Chain>,
+    new_tx: Arc<Notify>,
+    block_time: Option<Duration>,
+    dev: Arc<scion_rpc::DevState>,
+) {
     let mut ticker = block_time.map(|t| {
         let mut i = tokio::time::interval_at(tokio::time::Instant::now() + t, t);
         i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -191,7 +199,8 @@ async fn dev_miner(chain: Arc<Chain>, new_tx: Arc<Notify>, block_time: Option<Du
                     false
                 }
             };
-            if !pending && !force {
+            let automine = dev.automine.load(std::sync::atomic::Ordering::Relaxed);
+            if !force && (!pending || !automine) {
                 break;
             }
             force = false;

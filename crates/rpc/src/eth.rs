@@ -21,11 +21,11 @@ pub const SUGGESTED_TIP: u64 = 1_000_000_000;
 /// Most blocks one eth_feeHistory covers.
 pub const MAX_FEE_HISTORY: u64 = 1024;
 
-/// A block count given as a JSON number or a hex quantity (web3.py sends numbers).
+/// A u64 given as a JSON number or a hex quantity (web3.py sends numbers for block counts).
 #[derive(Debug, Clone, Copy)]
-pub struct BlockCount(pub u64);
+pub struct Quantity(pub u64);
 
-impl<'de> Deserialize<'de> for BlockCount {
+impl<'de> Deserialize<'de> for Quantity {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
@@ -34,8 +34,8 @@ impl<'de> Deserialize<'de> for BlockCount {
             Hex(U64),
         }
         Ok(match Raw::deserialize(d)? {
-            Raw::Num(n) => BlockCount(n),
-            Raw::Hex(n) => BlockCount(n.to()),
+            Raw::Num(n) => Quantity(n),
+            Raw::Hex(n) => Quantity(n.to()),
         })
     }
 }
@@ -148,7 +148,7 @@ pub trait EthApi {
     #[method(name = "feeHistory", blocking)]
     fn fee_history(
         &self,
-        count: BlockCount,
+        count: Quantity,
         newest: BlockNumberOrTag,
         percentiles: Option<Vec<f64>>,
     ) -> RpcResult<FeeHistory>;
@@ -464,7 +464,7 @@ impl EthApiServer for Eth {
 
     fn fee_history(
         &self,
-        count: BlockCount,
+        count: Quantity,
         newest: BlockNumberOrTag,
         percentiles: Option<Vec<f64>>,
     ) -> RpcResult<FeeHistory> {

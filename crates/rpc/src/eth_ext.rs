@@ -156,6 +156,13 @@ impl EthExt {
         Ok(Some(rpc_block(uncle, &[], false, U256::ZERO)))
     }
 
+    fn impersonated(&self, address: Address) -> bool {
+        self.0
+            .dev
+            .as_ref()
+            .is_some_and(|d| d.impersonated.lock().contains(&address))
+    }
+
     fn signer(&self, address: Address) -> RpcResult<&PrivateKeySigner> {
         self.0
             .dev_signers
@@ -173,7 +180,13 @@ impl EthExt {
         let from = req
             .from
             .ok_or_else(|| error::invalid_params("from: missing"))?;
-        let signer = self.signer(from)?;
+        // An impersonated account has no key: its transaction carries a placeholder signature
+        // and the pool takes the sender as given.
+        let signer = if self.impersonated(from) {
+            None
+        } else {
+            Some(self.signer(from)?)
+        };
         let chain = &self.0.chain;
         let chain_id = chain.chain_id();
         if let Some(id) = req.chain_id {
@@ -203,7 +216,10 @@ impl EthExt {
         let input = req.input.input().cloned().unwrap_or_default();
         let next_base = u128::from(chain.next_base_fee());
         let signed = |tx: &dyn SignableHash| -> RpcResult<alloy_primitives::Signature> {
-            signer.sign_hash_sync(&tx.hash()).map_err(error::internal)
+            match signer {
+                Some(k) => k.sign_hash_sync(&tx.hash()).map_err(error::internal),
+                None => Ok(alloy_primitives::Signature::test_signature()),
+            }
         };
         let env = match (req.gas_price, req.access_list.clone()) {
             (Some(gas_price), None) => {
@@ -423,12 +439,24 @@ impl EthExtApiServer for EthExt {
     }
 
     fn sign_transaction(&self, Named(request): Named<TransactionRequest>) -> RpcResult<Bytes> {
+        self.signer(request.from.unwrap_or_default())?;
         Ok(self.fill_and_sign(request)?.encoded_2718().into())
     }
 
     fn send_transaction(&self, Named(request): Named<TransactionRequest>) -> RpcResult<B256> {
-        let raw = self.fill_and_sign(request)?.encoded_2718();
-        let hash = self.0.chain.submit_raw(&raw).map_err(error::chain)?;
+        let from = request.from.unwrap_or_default();
+        let tx = self.fill_and_sign(request)?;
+        let hash = if self.impersonated(from) {
+            self.0
+                .chain
+                .submit_impersonated(tx, from)
+                .map_err(error::chain)?
+        } else {
+            self.0
+                .chain
+                .submit_raw(&tx.encoded_2718())
+                .map_err(error::chain)?
+        };
         self.0.new_tx.notify_one();
         Ok(hash)
     }

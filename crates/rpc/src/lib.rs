@@ -2,6 +2,7 @@
 //! per namespace, and every error mapped to its JSON-RPC code once, in `error.rs`.
 
 pub mod convert;
+mod dev;
 pub mod error;
 mod eth;
 mod eth_ext;
@@ -33,6 +34,28 @@ pub struct RpcContext {
     pub mining: bool,
     /// Limits that keep one client from starving the others.
     pub limits: RpcLimits,
+    /// Dev controls (evm_*, anvil_*); `None` outside --dev.
+    pub dev: Option<Arc<DevState>>,
+}
+
+/// State behind the dev methods.
+#[derive(Debug, Default)]
+pub struct DevState {
+    /// Seal a block as soon as transactions are pending.
+    pub automine: std::sync::atomic::AtomicBool,
+    /// Accounts eth_sendTransaction may send from without their key.
+    pub impersonated: parking_lot::Mutex<std::collections::HashSet<alloy_primitives::Address>>,
+    /// evm_snapshot ids → the block number they saved.
+    pub snapshots: parking_lot::Mutex<std::collections::BTreeMap<u64, u64>>,
+}
+
+impl DevState {
+    /// Dev state with automine on.
+    pub fn new() -> Self {
+        let s = Self::default();
+        s.automine.store(true, std::sync::atomic::Ordering::Relaxed);
+        s
+    }
 }
 
 /// Limits on what one client may ask, each with a command-line flag.
@@ -102,6 +125,9 @@ pub fn module(ctx: RpcContext) -> RpcModule<()> {
         web3::Web3ApiServer::into_rpc(web3::Web3).remove_context(),
         txpool::TxpoolApiServer::into_rpc(txpool::Txpool(ctx.clone())).remove_context(),
     ];
+    if ctx.dev.is_some() {
+        parts.push(dev::DevApiServer::into_rpc(dev::Dev(ctx.clone())).remove_context());
+    }
     if ctx.mining {
         parts.push(mnr::MnrApiServer::into_rpc(mnr::Mnr(ctx.clone())).remove_context());
     }

@@ -1,0 +1,160 @@
+//! Dev-only controls behind the evm_* / anvil_* / hardhat_* methods: block time, rewinding
+//! to a snapshot, state patches, and transactions from impersonated accounts. A patch is applied
+//! in the next sealed block (that block's state root includes it), so every change still goes
+//! through a block.
+
+use crate::pool::PooledTx;
+use crate::{Chain, ChainError, ChainEvent};
+use alloy_consensus::{Transaction, TxEnvelope};
+use alloy_primitives::{keccak256, Address, Bytes, U256};
+use scion_types::{AccountChange, AccountInfo, StateChanges, KECCAK_EMPTY};
+use std::sync::atomic::Ordering;
+
+/// Dev clock adjustments.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DevTime {
+    /// Seconds added to the wall clock.
+    pub offset: i64,
+    /// Timestamp of the next block, once.
+    pub next: Option<u64>,
+}
+
+/// A direct change to an account, applied in the next block.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DevPatch {
+    /// The account.
+    pub address: Address,
+    /// New balance.
+    pub balance: Option<U256>,
+    /// New nonce.
+    pub nonce: Option<u64>,
+    /// New code.
+    pub code: Option<Bytes>,
+    /// Storage slots to set.
+    pub storage: Vec<(U256, U256)>,
+}
+
+impl Chain {
+    /// Moves the dev clock forward by `seconds`; returns the total offset.
+    pub fn increase_time(&self, seconds: i64) -> i64 {
+        let mut t = self.dev_time.lock();
+        t.offset = t.offset.saturating_add(seconds);
+        t.offset
+    }
+
+    /// Fixes the next block's timestamp.
+    pub fn set_next_timestamp(&self, timestamp: u64) -> Result<(), ChainError> {
+        let head = self.head();
+        if timestamp <= head.timestamp {
+            return Err(ChainError::Rejected(format!(
+                "timestamp {timestamp} is not after the head's {}",
+                head.timestamp
+            )));
+        }
+        self.dev_time.lock().next = Some(timestamp);
+        Ok(())
+    }
+
+    /// The timestamp a new block gets when none is asked for. A fixed next timestamp stays
+    /// until a block at or after it commits.
+    pub(crate) fn next_timestamp(&self) -> u64 {
+        let t = self.dev_time.lock();
+        match t.next {
+            Some(ts) => ts,
+            None => crate::chain::now().saturating_add_signed(t.offset),
+        }
+    }
+
+    /// Called when a block commits: clears what it used up.
+    pub(crate) fn block_committed(&self, timestamp: u64, patches_applied: usize) {
+        let mut t = self.dev_time.lock();
+        if t.next.is_some_and(|n| timestamp >= n) {
+            t.next = None;
+        }
+        drop(t);
+        let mut p = self.patches.lock();
+        let n = patches_applied.min(p.len());
+        p.drain(..n);
+    }
+
+    /// Queues account changes for the next block.
+    pub fn patch(&self, patch: DevPatch) {
+        self.patches.lock().push(patch);
+    }
+
+    /// Applies queued patches on top of a block's changes; `current` reads an account's
+    /// (nonce, balance, code hash) before the block. Returns how many were applied; they stay
+    /// queued until that block commits.
+    pub(crate) fn apply_patches(
+        &self,
+        changes: &mut StateChanges,
+        current: impl Fn(Address) -> Option<(u64, U256, alloy_primitives::B256)>,
+    ) -> usize {
+        let patches: Vec<DevPatch> = self.patches.lock().clone();
+        let n = patches.len();
+        for p in patches {
+            let entry: &mut AccountChange = changes.accounts.entry(p.address).or_default();
+            let (nonce, balance, code_hash) = match &entry.info {
+                Some(i) => (i.nonce, i.balance, i.code_hash),
+                None if entry.wiped => (0, U256::ZERO, KECCAK_EMPTY),
+                None => current(p.address).unwrap_or((0, U256::ZERO, KECCAK_EMPTY)),
+            };
+            let mut info = AccountInfo {
+                nonce: p.nonce.unwrap_or(nonce),
+                balance: p.balance.unwrap_or(balance),
+                code_hash,
+                new_code: entry.info.as_ref().and_then(|i| i.new_code.clone()),
+            };
+            if let Some(code) = p.code {
+                info.code_hash = if code.is_empty() {
+                    KECCAK_EMPTY
+                } else {
+                    keccak256(&code)
+                };
+                info.new_code = (!code.is_empty()).then_some(code);
+            }
+            entry.info = Some(info);
+            entry.storage.extend(p.storage);
+        }
+        n
+    }
+
+    /// Rewinds the chain to block `number` (evm_revert): later blocks leave the canonical
+    /// chain and their transactions are dropped.
+    pub fn rewind_to(&self, number: u64) -> Result<(), ChainError> {
+        let _writer = self.writer.lock();
+        while self.head().number > number {
+            let removed = self.store.unwind_head()?;
+            let parent = self
+                .store
+                .header(removed.header.parent_hash)?
+                .ok_or_else(|| ChainError::Rejected("unwound parent missing".into()))?;
+            *self.head.write() = parent;
+            self.emit(&ChainEvent::BlockRemoved(removed.hash()));
+        }
+        self.templates.lock().clear();
+        self.pool_version.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Pools a transaction from an impersonated account: its signature is not checked, the
+    /// given sender is used. Dev only.
+    pub fn submit_impersonated(
+        &self,
+        tx: TxEnvelope,
+        sender: Address,
+    ) -> Result<alloy_primitives::B256, ChainError> {
+        let nonce = self.state_nonce(sender)?;
+        if tx.nonce() < nonce {
+            return Err(ChainError::Rejected(format!(
+                "nonce too low: next nonce {nonce}, tx nonce {}",
+                tx.nonce()
+            )));
+        }
+        let hash = *tx.tx_hash();
+        self.pool.lock().add(PooledTx { tx, sender, hash })?;
+        self.pool_version.fetch_add(1, Ordering::Relaxed);
+        self.emit(&ChainEvent::PendingTx(hash));
+        Ok(hash)
+    }
+}
