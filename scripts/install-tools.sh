@@ -18,3 +18,19 @@ fi
 for t in forge cast anvil; do
   [[ -x "node_modules/.bin/$t" ]] || { echo "missing $t after npm ci" >&2; exit 1; }
 done
+# Python clients (web3.py, eth-account) in a virtualenv, pinned by tools/requirements.txt.
+if [[ ! -x .venv/bin/python || requirements.txt -nt .venv/.installed ]]; then
+  if ! python3 -m venv .venv 2>/dev/null; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+      python3 -m venv .venv
+    else
+      echo "python3 with venv is required (Debian: sudo apt-get install python3-venv)" >&2
+      exit 1
+    fi
+  fi
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  touch .venv/.installed
+fi
+# The Hardhat test project resolves its packages from tools/node_modules.
+ln -sfn ../../../tools/node_modules "$here/tests/clients/hardhat/node_modules"

@@ -33,7 +33,7 @@ pub fn scion_bin() -> PathBuf {
     let bin = target.join("debug").join("scion");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--bin", "scion"])
+        .args(["build", "--workspace", "--bins"])
         .current_dir(root())
         .status()
         .expect("running cargo build");

@@ -227,4 +227,16 @@ impl Chain {
             l(event);
         }
     }
+
+    /// Unwinds the canonical head block and moves the head to its parent, holding the head
+    /// lock meanwhile (see `execute_and_commit`). Returns the removed block.
+    pub(crate) fn unwind_one(&self) -> Result<scion_types::Block, ChainError> {
+        let mut head = self.head.write();
+        let removed = self.store.unwind_head()?;
+        *head = self
+            .store
+            .header(removed.header.parent_hash)?
+            .ok_or_else(|| ChainError::Rejected("unwound parent missing".into()))?;
+        Ok(removed)
+    }
 }

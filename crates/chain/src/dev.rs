@@ -124,12 +124,7 @@ impl Chain {
     pub fn rewind_to(&self, number: u64) -> Result<(), ChainError> {
         let _writer = self.writer.lock();
         while self.head().number > number {
-            let removed = self.store.unwind_head()?;
-            let parent = self
-                .store
-                .header(removed.header.parent_hash)?
-                .ok_or_else(|| ChainError::Rejected("unwound parent missing".into()))?;
-            *self.head.write() = parent;
+            let removed = self.unwind_one()?;
             self.emit(&ChainEvent::BlockRemoved(removed.hash()));
         }
         self.templates.lock().clear();

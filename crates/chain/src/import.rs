@@ -420,9 +420,14 @@ impl Chain {
             total_difficulty: td,
             fees,
         };
-        self.store
-            .commit_block(block, info, senders, receipts, changes, update)?;
-        *self.head.write() = block.header.clone();
+        {
+            // Readers wait for the head while the block commits, so that whoever has seen the
+            // block in the database (a receipt) also sees it as the head (a nonce).
+            let mut head = self.head.write();
+            self.store
+                .commit_block(block, info, senders, receipts, changes, update)?;
+            *head = block.header.clone();
+        }
         let mut pool = self.pool.lock();
         for (tx, sender) in block.transactions.iter().zip(senders) {
             pool.prune_sender(*sender, tx.nonce() + 1);
@@ -457,12 +462,8 @@ impl Chain {
         let fork_number = branch[0].header.number - 1;
         let mut dropped = Vec::new();
         while self.head().number > fork_number {
-            let removed = self.store.unwind_head()?;
+            let removed = self.unwind_one()?;
             let senders = self.store.senders(removed.hash())?;
-            *self.head.write() = self
-                .store
-                .header(removed.header.parent_hash)?
-                .ok_or_else(|| ChainError::Rejected("unwound parent missing".into()))?;
             self.emit(&crate::ChainEvent::BlockRemoved(removed.hash()));
             dropped.push((removed, senders));
         }
@@ -518,11 +519,8 @@ impl Chain {
     /// Puts the old canonical blocks back after a failed reorg.
     fn restore(&self, fork_number: u64, dropped: &[(Block, Vec<Address>)]) -> Result<(), Failure> {
         while self.head().number > fork_number {
-            let removed = self.store.unwind_head()?;
-            *self.head.write() = self
-                .store
-                .header(removed.header.parent_hash)?
-                .ok_or_else(|| ChainError::Rejected("unwound parent missing".into()))?;
+            let removed = self.unwind_one()?;
+
             self.emit(&crate::ChainEvent::BlockRemoved(removed.hash()));
         }
         for (block, _) in dropped.iter().rev() {
