@@ -113,25 +113,12 @@ where
         let gas_used = result.tx_gas_used();
         // Fees are never burned: the base fee goes to the beneficiary with the tip.
         let base_fee_part = U256::from(params.base_fee) * U256::from(gas_used);
-        if !base_fee_part.is_zero() {
-            let credit = |acc: &mut Account| {
-                acc.info.balance = acc.info.balance.saturating_add(base_fee_part);
-                acc.mark_touch();
-            };
-            if let Some(acc) = state.get_mut(&params.beneficiary) {
-                credit(acc);
-            } else {
-                let info = evm
-                    .ctx
-                    .db_mut()
-                    .basic(params.beneficiary)
-                    .map_err(|e| ExecError::Database(e.to_string()))?
-                    .unwrap_or_default();
-                let mut acc = Account::from(info);
-                credit(&mut acc);
-                state.insert(params.beneficiary, acc);
-            }
-        }
+        credit(
+            &mut state,
+            evm.ctx.db_mut(),
+            params.beneficiary,
+            base_fee_part,
+        )?;
         let price = tx.effective_gas_price(Some(params.base_fee));
         out.fees += U256::from(price) * U256::from(gas_used);
         merge(&mut out.changes, &state);
@@ -150,6 +137,32 @@ where
         out.senders.push(sender);
     }
     Ok(out)
+}
+
+/// Adds `amount` to the beneficiary in a transaction's state (loading it if untouched).
+pub(crate) fn credit<DB: Database>(
+    state: &mut EvmState,
+    db: &mut DB,
+    beneficiary: Address,
+    amount: U256,
+) -> Result<(), ExecError>
+where
+    DB::Error: std::fmt::Display,
+{
+    if amount.is_zero() {
+        return Ok(());
+    }
+    if !state.contains_key(&beneficiary) {
+        let info = db
+            .basic(beneficiary)
+            .map_err(|e| ExecError::Database(e.to_string()))?;
+        state.insert(beneficiary, Account::from(info.unwrap_or_default()));
+    }
+    if let Some(acc) = state.get_mut(&beneficiary) {
+        acc.info.balance = acc.info.balance.saturating_add(amount);
+        acc.mark_touch();
+    }
+    Ok(())
 }
 
 fn receipt_envelope(ty: u8, r: ReceiptWithBloom) -> ReceiptEnvelope {

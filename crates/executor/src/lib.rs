@@ -10,10 +10,12 @@
 
 mod block;
 mod call;
+mod trace;
 mod tx;
 
 pub use block::{execute_block, invalid_tx_message, BlockOutcome, Mode, Rejected};
 pub use call::{call, estimate_gas, gas_allowance, CallOutcome, TX_GAS_CAP};
+pub use trace::{trace, Traced};
 pub use tx::{tx_env, TxError};
 
 use alloy_primitives::{Address, B256, U256};

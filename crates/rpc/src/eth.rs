@@ -225,7 +225,7 @@ impl Eth {
     }
 
     /// A call request → a revm transaction.
-    fn tx_env(&self, req: &TransactionRequest, gas_limit: u64) -> RpcResult<TxEnv> {
+    pub(crate) fn call_env(&self, req: &TransactionRequest, gas_limit: u64) -> RpcResult<TxEnv> {
         let data = req.input.input().cloned().unwrap_or_default();
         if let (Some(a), Some(b)) = (&req.input.input, &req.input.data) {
             if a != b {
@@ -364,7 +364,7 @@ impl EthApiServer for Eth {
         }
         let h = self.resolve(block)?;
         let state = self.state(&h)?;
-        let tx = self.tx_env(&request, h.gas_limit)?;
+        let tx = self.call_env(&request, h.gas_limit)?;
         let params = Self::call_params(&h);
         match call(&state, self.0.chain.chain_id(), &params, tx, false).map_err(error::exec)? {
             CallOutcome::Success { output, .. } => Ok(output),
@@ -382,7 +382,7 @@ impl EthApiServer for Eth {
     ) -> RpcResult<U64> {
         let h = self.resolve(block)?;
         let state = self.state(&h)?;
-        let tx = self.tx_env(&request, h.gas_limit)?;
+        let tx = self.call_env(&request, h.gas_limit)?;
         let mut cap = request.gas.unwrap_or(u64::MAX);
         if tx.gas_price > 0 {
             let acc = state

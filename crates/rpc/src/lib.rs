@@ -2,6 +2,7 @@
 //! per namespace, and every error mapped to its JSON-RPC code once, in `error.rs`.
 
 pub mod convert;
+mod debug;
 mod dev;
 pub mod error;
 mod eth;
@@ -124,6 +125,7 @@ pub fn module(ctx: RpcContext) -> RpcModule<()> {
         net::NetApiServer::into_rpc(net::Net(ctx.clone())).remove_context(),
         web3::Web3ApiServer::into_rpc(web3::Web3).remove_context(),
         txpool::TxpoolApiServer::into_rpc(txpool::Txpool(ctx.clone())).remove_context(),
+        debug::DebugApiServer::into_rpc(debug::Debug(ctx.clone())).remove_context(),
     ];
     if ctx.dev.is_some() {
         parts.push(dev::DevApiServer::into_rpc(dev::Dev(ctx.clone())).remove_context());
