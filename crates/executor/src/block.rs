@@ -152,16 +152,16 @@ where
     if amount.is_zero() {
         return Ok(());
     }
-    if !state.contains_key(&beneficiary) {
-        let info = db
-            .basic(beneficiary)
-            .map_err(|e| ExecError::Database(e.to_string()))?;
-        state.insert(beneficiary, Account::from(info.unwrap_or_default()));
-    }
     if let Some(acc) = state.get_mut(&beneficiary) {
         acc.info.balance = acc.info.balance.saturating_add(amount);
         acc.mark_touch();
+        return Ok(());
     }
+    let info = db.basic(beneficiary).map_err(|e| ExecError::Database(e.to_string()))?;
+    let mut acc = Account::from(info.unwrap_or_default());
+    acc.info.balance = acc.info.balance.saturating_add(amount);
+    acc.mark_touch();
+    state.insert(beneficiary, acc);
     Ok(())
 }
 
