@@ -269,3 +269,59 @@ async fn txpool_reports_pending_and_queued() {
     })
     .await;
 }
+
+/// Init code deploying runtime `PUSH1 0 SLOAD PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN`.
+const SLOT0_READER_INIT: &str = "602a600055600b6011600039600b6000f360005460005260206000f3";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_lists_and_simulated_blocks() {
+    with_node(|addr| {
+        let h = rpc(addr, "eth_sendTransaction", json!([{"from": DEV_ADDR0, "data": format!("0x{SLOT0_READER_INIT}"), "gas": "0x30000"}]));
+        let contract = wait_receipt(addr, h.as_str().unwrap())["contractAddress"].as_str().unwrap().to_string();
+        let al = rpc(addr, "eth_createAccessList", json!([{"from": DEV_ADDR0, "to": contract}, "latest"]));
+        let list = al["accessList"].as_array().unwrap();
+        assert_eq!(list.len(), 1, "{al}");
+        assert_eq!(list[0]["address"].as_str().unwrap().to_lowercase(), contract.to_lowercase());
+        assert_eq!(list[0]["storageKeys"], json!([format!("0x{}", "00".repeat(32))]));
+        assert!(quantity(&al["gasUsed"]) > 21_000, "{al}");
+        assert!(al.get("error").is_none_or(|e| e.is_null()), "{al}");
+
+        // Two simulated blocks: an override funds an empty account that then pays someone, the
+        // second block sees the first's state and its own time, and a revert is reported.
+        let rich = format!("{:#x}", Address::repeat_byte(0x61));
+        let payee = format!("{:#x}", Address::repeat_byte(0x62));
+        let head = quantity(&rpc(addr, "eth_blockNumber", json!([])));
+        let payload = json!({
+            "blockStateCalls": [
+                {
+                    "stateOverrides": {rich.clone(): {"balance": "0xde0b6b3a7640000"}},
+                    "calls": [{"from": rich, "to": payee, "value": "0x3e8"}, {"to": contract}]
+                },
+                {
+                    "blockOverrides": {"time": "0x7fffffff"},
+                    "stateOverrides": {contract.clone(): {"stateDiff": {format!("0x{}", "00".repeat(32)): format!("0x{:064x}", 77)}}},
+                    "calls": [{"from": payee, "to": rich, "value": "0x1"}, {"to": contract}, {"data": "0x63deadbeef6000526004601cfd"}]
+                }
+            ]
+        });
+        let sim = rpc(addr, "eth_simulateV1", json!([payload, "latest"]));
+        let blocks = sim.as_array().unwrap();
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(quantity(&blocks[0]["number"]), head + 1);
+        assert_eq!(quantity(&blocks[1]["number"]), head + 2);
+        assert_eq!(blocks[1]["timestamp"], "0x7fffffff");
+        let c0 = &blocks[0]["calls"];
+        assert_eq!((c0[0]["status"].clone(), c0[0]["gasUsed"].clone()), (json!("0x1"), json!("0x5208")), "{c0}");
+        assert_eq!(quantity(&c0[1]["returnData"]), 42, "the real slot");
+        let c1 = &blocks[1]["calls"];
+        assert_eq!(c1[0]["status"], "0x1", "the payee spends what block 1 gave it: {c1}");
+        assert_eq!(quantity(&c1[1]["returnData"]), 77, "the overridden slot");
+        assert_eq!(c1[2]["status"], "0x0");
+        assert_eq!(c1[2]["error"]["code"], 3);
+        assert_eq!(c1[2]["returnData"], "0xdeadbeef");
+        // Nothing was stored.
+        assert_eq!(quantity(&rpc(addr, "eth_blockNumber", json!([]))), head);
+        assert_eq!(rpc(addr, "eth_getBalance", json!([payee, "latest"])), "0x0");
+    })
+    .await;
+}

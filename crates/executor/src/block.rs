@@ -157,7 +157,9 @@ where
         acc.mark_touch();
         return Ok(());
     }
-    let info = db.basic(beneficiary).map_err(|e| ExecError::Database(e.to_string()))?;
+    let info = db
+        .basic(beneficiary)
+        .map_err(|e| ExecError::Database(e.to_string()))?;
     let mut acc = Account::from(info.unwrap_or_default());
     acc.info.balance = acc.info.balance.saturating_add(amount);
     acc.mark_touch();

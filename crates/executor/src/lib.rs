@@ -10,11 +10,13 @@
 
 mod block;
 mod call;
+mod simulate;
 mod trace;
 mod tx;
 
 pub use block::{execute_block, invalid_tx_message, BlockOutcome, Mode, Rejected};
 pub use call::{call, estimate_gas, gas_allowance, CallOutcome, TX_GAS_CAP};
+pub use simulate::{simulate, AccountOverride, SimBlock, SimOutcome};
 pub use trace::{trace, Traced};
 pub use tx::{tx_env, TxError};
 

@@ -162,7 +162,7 @@ pub struct Eth(pub RpcContext);
 
 impl Eth {
     /// The canonical header a block parameter names.
-    fn resolve(&self, block: Option<BlockId>) -> RpcResult<Header> {
+    pub(crate) fn resolve(&self, block: Option<BlockId>) -> RpcResult<Header> {
         let chain = &self.0.chain;
         let head = chain.head();
         let store = chain.store();
@@ -213,7 +213,7 @@ impl Eth {
     }
 
     /// The environment calls run in: the named block's own parameters.
-    fn call_params(header: &Header) -> BlockParams {
+    pub(crate) fn call_params(header: &Header) -> BlockParams {
         BlockParams {
             number: header.number,
             timestamp: header.timestamp,
@@ -242,7 +242,7 @@ impl Eth {
             }
             (Some(p), None) => (u8::from(req.access_list.is_some()), p, None),
             (None, Some(max)) => (2, max, req.max_priority_fee_per_gas),
-            (None, None) => (0, 0, None),
+            (None, None) => (u8::from(req.access_list.is_some()), 0, None),
         };
         let tx_type = if req.authorization_list.is_some() {
             4

@@ -9,8 +9,8 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256, U64};
 use alloy_rpc_types_eth::{
-    EIP1186AccountProofResponse, EIP1186StorageProof, Transaction, TransactionReceipt,
-    TransactionRequest,
+    AccessListResult, EIP1186AccountProofResponse, EIP1186StorageProof, Transaction,
+    TransactionReceipt, TransactionRequest,
 };
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
@@ -96,6 +96,13 @@ pub trait EthExtApi {
     /// Fills, signs with a dev account, and submits a transaction.
     #[method(name = "sendTransaction", blocking)]
     fn send_transaction(&self, request: Named<TransactionRequest>) -> RpcResult<B256>;
+    /// The access list a transaction would use, and its gas with that list.
+    #[method(name = "createAccessList", blocking)]
+    fn create_access_list(
+        &self,
+        request: Named<TransactionRequest>,
+        block: Option<BlockId>,
+    ) -> RpcResult<AccessListResult>;
 }
 
 /// The extra eth methods over the shared context.
@@ -459,5 +466,53 @@ impl EthExtApiServer for EthExt {
         };
         self.0.new_tx.notify_one();
         Ok(hash)
+    }
+
+    fn create_access_list(
+        &self,
+        Named(request): Named<TransactionRequest>,
+        block: Option<BlockId>,
+    ) -> RpcResult<AccessListResult> {
+        let eth = self.eth();
+        let header = eth.resolve(block)?;
+        let params = crate::eth::Eth::call_params(&header);
+        let chain_id = self.0.chain.chain_id();
+        let mut list = request.access_list.clone().unwrap_or_default();
+        // As geth: run with the list so far until the list stops changing (it converges fast:
+        // a new entry only changes gas, not which slots are touched, unless code branches on gas).
+        for _ in 0..8 {
+            let mut req = request.clone();
+            req.access_list = Some(list.clone());
+            let env = eth.call_env(&req, header.gas_limit)?;
+            let state = self
+                .0
+                .chain
+                .store()
+                .state_at(header.number)
+                .map_err(error::storage)?;
+            let inspector = revm_inspectors::access_list::AccessListInspector::new(list.clone());
+            let t = scion_executor::trace(state, chain_id, &params, vec![], env, true, inspector)
+                .map_err(error::exec)?;
+            let found = t.inspector.into_access_list();
+            if found == list {
+                let error = match &t.result.result {
+                    revm::context::result::ExecutionResult::Success { .. } => None,
+                    revm::context::result::ExecutionResult::Revert { output, .. } => {
+                        Some(error::revert(output).message().to_string())
+                    }
+                    revm::context::result::ExecutionResult::Halt { reason, .. } => {
+                        Some(format!("{reason:?}"))
+                    }
+                };
+                let gas_used = U256::from(t.result.result.tx_gas_used());
+                return Ok(AccessListResult {
+                    access_list: found,
+                    gas_used,
+                    error,
+                });
+            }
+            list = found;
+        }
+        Err(error::server("access list did not settle after 8 rounds"))
     }
 }

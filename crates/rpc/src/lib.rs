@@ -10,6 +10,7 @@ mod eth_ext;
 mod mnr;
 mod net;
 pub mod pubsub;
+mod simulate;
 mod txpool;
 mod web3;
 
@@ -126,6 +127,8 @@ pub fn module(ctx: RpcContext) -> RpcModule<()> {
         web3::Web3ApiServer::into_rpc(web3::Web3).remove_context(),
         txpool::TxpoolApiServer::into_rpc(txpool::Txpool(ctx.clone())).remove_context(),
         debug::DebugApiServer::into_rpc(debug::Debug(ctx.clone())).remove_context(),
+        simulate::EthSimulateApiServer::into_rpc(simulate::EthSimulate(ctx.clone()))
+            .remove_context(),
     ];
     if ctx.dev.is_some() {
         parts.push(dev::DevApiServer::into_rpc(dev::Dev(ctx.clone())).remove_context());
