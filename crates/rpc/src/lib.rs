@@ -9,6 +9,7 @@ mod eth;
 mod eth_ext;
 mod mnr;
 mod net;
+mod notify;
 pub mod pubsub;
 mod simulate;
 mod txpool;
@@ -181,7 +182,11 @@ pub async fn start(
         .build();
     let server = Server::builder()
         .set_config(config)
-        .set_http_middleware(tower::ServiceBuilder::new().layer(cors))
+        .set_http_middleware(
+            tower::ServiceBuilder::new()
+                .layer(cors)
+                .layer(notify::NotificationLayer),
+        )
         .build(addr)
         .await
         .map_err(|e| err(&e))?;
