@@ -15,10 +15,10 @@ for run in $(seq 1 "$runs"); do
   rm -rf "$work/scion"
   target/release/scion node --dev --datadir "$work/scion" --http.port 18645 >"$work/scion.log" 2>&1 &
   pid=$!; wait_rpc http://127.0.0.1:18645
-  target/release/scion-bench --rpc http://127.0.0.1:18645 --count "$count" --concurrency "$conc" --label "scion run $run"
+  target/release/scion-bench transfers --rpc http://127.0.0.1:18645 --count "$count" --concurrency "$conc" --label "scion run $run"
   kill $pid; wait $pid 2>/dev/null || true
   tools/node_modules/.bin/anvil --port 18646 --silent >"$work/anvil.log" 2>&1 &
   pid=$!; wait_rpc http://127.0.0.1:18646
-  target/release/scion-bench --rpc http://127.0.0.1:18646 --count "$count" --concurrency "$conc" --label "anvil run $run"
+  target/release/scion-bench transfers --rpc http://127.0.0.1:18646 --count "$count" --concurrency "$conc" --label "anvil run $run"
   kill $pid; wait $pid 2>/dev/null || true
 done

@@ -75,7 +75,8 @@ impl<'de> Deserialize<'de> for SlotKey {
     }
 }
 
-/// eth_* methods.
+/// eth_* methods. Point reads (balances, code, blocks, receipts: a few MDBX lookups) run on
+/// the async workers; anything that executes or scans runs on the blocking pool.
 #[rpc(server, namespace = "eth")]
 pub trait EthApi {
     /// The chain id.
@@ -94,16 +95,16 @@ pub trait EthApi {
     #[method(name = "maxPriorityFeePerGas")]
     fn max_priority_fee_per_gas(&self) -> RpcResult<U256>;
     /// Balance at a block.
-    #[method(name = "getBalance", blocking)]
+    #[method(name = "getBalance")]
     fn get_balance(&self, address: Address, block: Option<BlockId>) -> RpcResult<U256>;
     /// Nonce at a block, or including the pool with "pending".
-    #[method(name = "getTransactionCount", blocking)]
+    #[method(name = "getTransactionCount")]
     fn get_transaction_count(&self, address: Address, block: Option<BlockId>) -> RpcResult<U256>;
     /// Code at a block.
-    #[method(name = "getCode", blocking)]
+    #[method(name = "getCode")]
     fn get_code(&self, address: Address, block: Option<BlockId>) -> RpcResult<Bytes>;
     /// A storage slot at a block.
-    #[method(name = "getStorageAt", blocking)]
+    #[method(name = "getStorageAt")]
     fn get_storage_at(
         &self,
         address: Address,
@@ -129,20 +130,20 @@ pub trait EthApi {
     #[method(name = "sendRawTransaction", blocking)]
     fn send_raw_transaction(&self, raw: Bytes) -> RpcResult<B256>;
     /// A block by number or tag.
-    #[method(name = "getBlockByNumber", blocking)]
+    #[method(name = "getBlockByNumber")]
     fn get_block_by_number(
         &self,
         number: BlockNumberOrTag,
         full: bool,
     ) -> RpcResult<Option<RpcBlock>>;
     /// A block by hash.
-    #[method(name = "getBlockByHash", blocking)]
+    #[method(name = "getBlockByHash")]
     fn get_block_by_hash(&self, hash: B256, full: bool) -> RpcResult<Option<RpcBlock>>;
     /// A transaction by hash, mined or pooled.
-    #[method(name = "getTransactionByHash", blocking)]
+    #[method(name = "getTransactionByHash")]
     fn get_transaction_by_hash(&self, hash: B256) -> RpcResult<Option<Transaction>>;
     /// A mined transaction's receipt.
-    #[method(name = "getTransactionReceipt", blocking)]
+    #[method(name = "getTransactionReceipt")]
     fn get_transaction_receipt(&self, hash: B256) -> RpcResult<Option<TransactionReceipt>>;
     /// Base fees, gas ratios and tip percentiles of recent blocks.
     #[method(name = "feeHistory", blocking)]
