@@ -137,7 +137,10 @@ pub fn module(ctx: RpcContext) -> RpcModule<()> {
     if ctx.mining {
         parts.push(mnr::MnrApiServer::into_rpc(mnr::Mnr(ctx.clone())).remove_context());
     }
-    let filters = std::sync::Arc::new(pubsub::Filters::new(ctx.limits.max_filters));
+    let filters = std::sync::Arc::new(pubsub::Filters::new(
+        ctx.limits.max_filters,
+        pubsub::FILTER_TTL,
+    ));
     let events = pubsub::start(&ctx.chain, filters.clone());
     let pubsub = pubsub::EthPubSub {
         ctx,

@@ -42,21 +42,23 @@ pub struct Filters {
     map: Mutex<HashMap<u64, Installed>>,
     next: AtomicU64,
     max: usize,
+    ttl: Duration,
 }
 
 impl Filters {
-    /// No filters yet; at most `max` at once.
-    pub fn new(max: usize) -> Self {
+    /// No filters yet; at most `max` at once, each dropped when not polled for `ttl`.
+    pub fn new(max: usize, ttl: Duration) -> Self {
         Self {
             map: Mutex::new(HashMap::new()),
             next: AtomicU64::new(1),
             max,
+            ttl,
         }
     }
 
     fn install(&self, kind: Kind) -> RpcResult<U128> {
         let mut map = self.map.lock();
-        map.retain(|_, f| f.polled.elapsed() < FILTER_TTL);
+        map.retain(|_, f| f.polled.elapsed() < self.ttl);
         if map.len() >= self.max {
             return Err(error::server(format!(
                 "too many filters: at most {} are installed at once",
@@ -77,7 +79,7 @@ impl Filters {
 
     fn dispatch(&self, chain: &Chain, event: &ChainEvent) {
         let mut map = self.map.lock();
-        map.retain(|_, f| f.polled.elapsed() < FILTER_TTL);
+        map.retain(|_, f| f.polled.elapsed() < self.ttl);
         if map.is_empty() {
             return;
         }
@@ -201,6 +203,8 @@ impl EthPubSubApiServer for EthPubSub {
 
     fn get_filter_changes(&self, id: U128) -> RpcResult<Vec<Value>> {
         let mut map = self.filters.map.lock();
+        let ttl = self.filters.ttl;
+        map.retain(|_, f| f.polled.elapsed() < ttl);
         let f = map.get_mut(&id.to::<u64>()).ok_or_else(|| not_found(id))?;
         f.polled = Instant::now();
         Ok(std::mem::take(&mut f.changes))
@@ -337,5 +341,26 @@ impl EthPubSubApiServer for EthPubSub {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_expire_unless_polled_and_are_bounded() {
+        let filters = Filters::new(2, Duration::from_millis(150));
+        let a = filters.install(Kind::Blocks).unwrap();
+        let b = filters.install(Kind::Pending).unwrap();
+        assert!(filters.install(Kind::Blocks).is_err(), "at most 2");
+        std::thread::sleep(Duration::from_millis(100));
+        // Polling b keeps it alive; a is left alone.
+        filters.map.lock().get_mut(&b.to::<u64>()).unwrap().polled = Instant::now();
+        std::thread::sleep(Duration::from_millis(100));
+        let c = filters.install(Kind::Blocks).unwrap();
+        let map = filters.map.lock();
+        assert!(!map.contains_key(&a.to::<u64>()), "a expired");
+        assert!(map.contains_key(&b.to::<u64>()) && map.contains_key(&c.to::<u64>()));
     }
 }
