@@ -2,6 +2,7 @@
 //! server and, in dev mode, the block producer. The `scion` binary turns its CLI into a
 //! `NodeConfig`; tests build one with `NodeConfig::dev()`.
 
+pub mod export;
 pub mod miner;
 
 use alloy_primitives::Address;

@@ -24,6 +24,64 @@ enum Command {
     Node(NodeArgs),
     /// Merge-mine against a node's mnr_ endpoint, as a pool would.
     Miner(MinerArgs),
+    /// Write canonical blocks to a file (concatenated RLP, as geth does).
+    Export(ExportArgs),
+    /// Import blocks from a file, validating and executing each.
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ChainArgs {
+    /// The dev chain.
+    #[arg(long)]
+    dev: bool,
+    /// Genesis file (instead of --dev).
+    #[arg(long)]
+    genesis: Option<PathBuf>,
+    /// Data directory [default: ~/.scion/<network>].
+    #[arg(long)]
+    datadir: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// First block.
+    #[arg(long, default_value_t = 0)]
+    from: u64,
+    /// Last block [default: the head].
+    #[arg(long)]
+    to: Option<u64>,
+    /// Output file.
+    file: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// Input file.
+    file: PathBuf,
+}
+
+fn open_chain(a: ChainArgs) -> eyre::Result<scion_chain::Chain> {
+    let spec = match (&a.genesis, a.dev) {
+        (Some(path), _) => ChainSpec::from_file(path)?,
+        (None, true) => ChainSpec::dev(),
+        (None, false) => {
+            eyre::bail!("a genesis file is required without --dev (use --genesis PATH)")
+        }
+    };
+    let datadir = a.datadir.unwrap_or_else(|| default_datadir(&spec));
+    Ok(scion_chain::Chain::open(&datadir, spec)?)
+}
+
+fn default_datadir(spec: &ChainSpec) -> PathBuf {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| ".".into());
+    home.join(".scion").join(&spec.params.network)
 }
 
 #[derive(clap::Args)]
@@ -151,6 +209,27 @@ async fn main() -> eyre::Result<()> {
             tokio::signal::ctrl_c().await?;
             tracing::info!("shutting down");
             node.stop().await;
+        }
+        Command::Export(a) => {
+            let chain = open_chain(a.chain)?;
+            let n = scion_node::export::export(&chain, &a.file, a.from, a.to)?;
+            println!("exported {n} blocks to {}", a.file.display());
+        }
+        Command::Import(a) => {
+            let chain = open_chain(a.chain)?;
+            let start = std::time::Instant::now();
+            let s = scion_node::export::import(&chain, &a.file)?;
+            let secs = start.elapsed().as_secs_f64();
+            println!(
+                "imported {} blocks ({} known): {} transactions, {} gas in {:.2}s ({:.1} Mgas/s); head {}",
+                s.imported,
+                s.known,
+                s.transactions,
+                s.gas,
+                secs,
+                s.gas as f64 / secs.max(1e-9) / 1e6,
+                chain.head().number
+            );
         }
         Command::Miner(a) => {
             let config = scion_node::miner::MinerConfig {
