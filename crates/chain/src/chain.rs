@@ -21,6 +21,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Default bound on pooled transactions.
 const POOL_SIZE: usize = 100_000;
+/// How far ahead of its account's nonce a transaction may be and still be pooled.
+pub const MAX_NONCE_GAP: u64 = 1_024;
 
 /// The chain: store, pool and head, safe to share between threads.
 #[derive(Debug)]
@@ -177,11 +179,25 @@ impl Chain {
                 tx.nonce()
             )));
         }
-        let cost = U256::from(tx.gas_limit()) * U256::from(tx.max_fee_per_gas()) + tx.value();
-        if account.balance < cost {
+        if tx.nonce() == u64::MAX {
+            return Err(ChainError::Rejected("nonce has max value".into()));
+        }
+        if tx.nonce() > account.nonce.saturating_add(MAX_NONCE_GAP) {
             return Err(ChainError::Rejected(format!(
-                "insufficient funds for gas * price + value: address {sender} have {} want {cost}",
-                account.balance
+                "nonce too high: next nonce {}, tx nonce {} (at most {MAX_NONCE_GAP} ahead are kept)",
+                account.nonce,
+                tx.nonce()
+            )));
+        }
+        let cost = U256::from(tx.gas_limit())
+            .checked_mul(U256::from(tx.max_fee_per_gas()))
+            .and_then(|c| c.checked_add(tx.value()));
+        if cost.is_none_or(|c| account.balance < c) {
+            return Err(ChainError::Rejected(format!(
+                "insufficient funds for gas * price + value: address {sender} have {} want {}",
+                account.balance,
+                cost.map(|c| c.to_string())
+                    .unwrap_or_else(|| "more than 2^256".into())
             )));
         }
         let hash = *tx.tx_hash();
@@ -193,9 +209,24 @@ impl Chain {
 
     /// True when some pooled transaction can run now.
     pub fn has_pending(&self) -> Result<bool, ChainError> {
-        let pool = self.pool.lock();
-        for p in pool.all() {
-            if p.tx.nonce() == self.state_nonce(p.sender)? {
+        // Read the pool, then the state without holding the pool's lock.
+        let candidates: Vec<(Address, u64)> = self
+            .pool
+            .lock()
+            .all()
+            .map(|p| (p.sender, p.tx.nonce()))
+            .collect();
+        let mut nonces: std::collections::HashMap<Address, u64> = Default::default();
+        for (sender, nonce) in candidates {
+            let state = match nonces.get(&sender) {
+                Some(n) => *n,
+                None => {
+                    let n = self.state_nonce(sender)?;
+                    nonces.insert(sender, n);
+                    n
+                }
+            };
+            if nonce == state {
                 return Ok(true);
             }
         }

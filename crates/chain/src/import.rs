@@ -95,6 +95,12 @@ impl Chain {
                 reason,
             })
         };
+        if self.invalid.lock().contains(&hash) {
+            return done(
+                ImportResult::InvalidBlock,
+                Some("already found invalid".into()),
+            );
+        }
         if self.store.header(hash)?.is_some() {
             return done(ImportResult::Exist, None);
         }
@@ -134,8 +140,11 @@ impl Chain {
                 Err(Failure::Internal(e)) => Err(e),
             };
         }
-        // A side branch: keep it, and switch to it if it is now the heaviest.
-        let fees = template.map(|t| t.fees).unwrap_or_default();
+        // A side branch: keep it, and switch to it if it is now the heaviest. Its fees are not
+        // known until it runs (the header does not carry them), so ties count them as zero for
+        // every side block, wherever it came from: all nodes then decide alike, and a tie keeps
+        // the head seen first.
+        let fees = U256::ZERO;
         self.store.put_side_block(
             &block,
             BlockInfo {
@@ -310,7 +319,7 @@ impl Chain {
             if ancestors.contains(&uh) {
                 return invalid(format!("uncle {uh} is an ancestor"));
             }
-            if u.number + UNCLE_GENERATIONS < n || u.number >= n {
+            if u.number >= n || u.number.saturating_add(UNCLE_GENERATIONS) < n {
                 return invalid(format!(
                     "uncle {uh} at height {} is outside {}..{n}",
                     u.number,
@@ -430,7 +439,7 @@ impl Chain {
         }
         let mut pool = self.pool.lock();
         for (tx, sender) in block.transactions.iter().zip(senders) {
-            pool.prune_sender(*sender, tx.nonce() + 1);
+            pool.prune_sender(*sender, tx.nonce().saturating_add(1));
         }
         drop(pool);
         self.block_committed(
@@ -465,6 +474,12 @@ impl Chain {
             let removed = self.unwind_one()?;
             let senders = self.store.senders(removed.hash())?;
             self.emit(&crate::ChainEvent::BlockRemoved(removed.hash()));
+            // It stays stored, and may still be referenced as an uncle.
+            self.side
+                .lock()
+                .entry(removed.header.number)
+                .or_default()
+                .push(removed.hash());
             dropped.push((removed, senders));
         }
         tracing::info!(depth = dropped.len(), new_blocks = branch.len(), "reorg");
@@ -485,12 +500,25 @@ impl Chain {
                     self.restore(fork_number, &dropped)?;
                     return invalid(format!("branch block {}: {reason}", b.header.number));
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    // Our own failure: put the old chain back as well as we can, keep its
+                    // transactions, and report the failure.
+                    if self.restore(fork_number, &dropped).is_err() {
+                        tracing::error!("restoring the chain after a failed reorg failed too");
+                    }
+                    self.repool(&dropped)?;
+                    return Err(e);
+                }
             }
         }
-        // Transactions of the dropped blocks that the new branch does not have go back.
+        self.repool(&dropped)
+    }
+
+    /// Returns the transactions of dropped blocks that are not on the canonical chain now to
+    /// the pool, and prunes what their senders' nonces make stale.
+    fn repool(&self, dropped: &[(Block, Vec<Address>)]) -> Result<(), Failure> {
         let mut pool = self.pool.lock();
-        for (block, senders) in &dropped {
+        for (block, senders) in dropped {
             for (tx, sender) in block.transactions.iter().zip(senders) {
                 if self.store.tx_location(*tx.tx_hash())?.is_none() {
                     let ptx = crate::PooledTx {
@@ -529,11 +557,15 @@ impl Chain {
                 .block_info(block.hash())?
                 .unwrap_or_default()
                 .total_difficulty;
-            if let Err(Failure::Invalid(e)) = self.execute_and_commit(block, td, None) {
-                return Err(Failure::Internal(ChainError::Rejected(format!(
-                    "restoring block {} after a failed reorg: {e}",
-                    block.header.number
-                ))));
+            match self.execute_and_commit(block, td, None) {
+                Ok(()) => {}
+                Err(Failure::Invalid(e)) => {
+                    return Err(Failure::Internal(ChainError::Rejected(format!(
+                        "restoring block {} after a failed reorg: {e}",
+                        block.header.number
+                    ))))
+                }
+                Err(e) => return Err(e),
             }
         }
         Ok(())

@@ -6,6 +6,9 @@ use alloy_primitives::{Address, B256};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
+/// Most transactions one sender may have pooled.
+pub const MAX_PER_SENDER: usize = 4_096;
+
 /// A transaction in the pool.
 #[derive(Debug, Clone)]
 pub struct PooledTx {
@@ -95,7 +98,12 @@ impl TxPool {
                 return Err(PoolError::ReplacementUnderpriced);
             }
             self.by_hash.remove(&old_hash);
-        } else if self.by_hash.len() >= self.max_size {
+        } else if self.by_hash.len() >= self.max_size
+            || self
+                .by_sender
+                .get(&ptx.sender)
+                .is_some_and(|m| m.len() >= MAX_PER_SENDER)
+        {
             return Err(PoolError::Full);
         }
         self.by_sender
@@ -111,7 +119,10 @@ impl TxPool {
         let mut n = state_nonce;
         if let Some(m) = self.by_sender.get(&sender) {
             while m.contains_key(&n) {
-                n += 1;
+                match n.checked_add(1) {
+                    Some(next) => n = next,
+                    None => break,
+                }
             }
         }
         n
@@ -126,7 +137,10 @@ impl TxPool {
             let mut run = Vec::new();
             while let Some(h) = m.get(&n) {
                 run.push(&self.by_hash[h]);
-                n += 1;
+                match n.checked_add(1) {
+                    Some(next) => n = next,
+                    None => break,
+                }
             }
             if !run.is_empty() {
                 run.reverse();
@@ -164,7 +178,7 @@ impl TxPool {
                 let ptx = self.by_hash[hash].clone();
                 if *nonce == next {
                     pending.push(ptx);
-                    next += 1;
+                    next = next.saturating_add(1);
                 } else {
                     queued.push(ptx);
                 }

@@ -186,6 +186,23 @@ fn bad_transactions_are_refused_with_geths_words_and_nothing_is_stored() {
             "oversized data",
         ),
     ];
+    // Cost that overflows 256 bits, a nonce far ahead, the maximal nonce (EIP-2681).
+    let mut cases = cases;
+    cases.push((
+        raw(
+            &k,
+            TxEip1559 {
+                value: U256::MAX,
+                ..tx(0, 10 * GWEI, GWEI)
+            },
+        ),
+        "insufficient funds",
+    ));
+    cases.push((raw(&k, tx(5_000, 10 * GWEI, GWEI)), "nonce too high"));
+    cases.push((
+        raw(&k, tx(u64::MAX, 10 * GWEI, GWEI)),
+        "nonce has max value",
+    ));
     for (bytes, want) in &cases {
         let msg = rejection(&chain, bytes);
         assert!(msg.starts_with(want), "want {want:?}, got {msg:?}");
