@@ -2,9 +2,11 @@
 //! pre-signs ETH transfers from the standard dev key, submits them with eth_sendRawTransaction,
 //! waits until every receipt is available, and prints transactions per second.
 
+mod load;
+
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{hex, Address, TxKind, U256};
+use alloy_primitives::{hex, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use clap::Parser;
@@ -12,7 +14,6 @@ use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use serde_json::Value;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Dev account 0 of the standard test mnemonic: funded on Scion's dev chain and on anvil.
@@ -57,13 +58,22 @@ struct Args {
     /// JSON-RPC URL.
     #[arg(long, default_value = "http://127.0.0.1:8545")]
     rpc: String,
-    /// Number of transfers.
+    /// Number of transactions measured.
     #[arg(long, default_value_t = 1000)]
     count: u64,
-    /// Concurrent submitters (transactions still come from one sender, in nonce order per
-    /// submitter).
+    /// Senders (fresh keys funded from dev key 0 before the clock starts).
+    #[arg(long, default_value_t = 1)]
+    senders: usize,
+    /// Concurrent connections submitting.
     #[arg(long, default_value_t = 1)]
     concurrency: usize,
+    /// Transactions per JSON-RPC batch.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
+    /// ERC-20 transfers instead of ETH transfers: a forge artifact (JSON) of a token whose
+    /// constructor takes the initial supply, minted to the deployer.
+    #[arg(long)]
+    erc20: Option<std::path::PathBuf>,
     /// A label for the output line.
     #[arg(long, default_value = "node")]
     label: String,
@@ -207,108 +217,64 @@ async fn read(args: ReadArgs) -> eyre::Result<()> {
 }
 
 async fn transfers(args: Args) -> eyre::Result<()> {
-    let client: HttpClient = HttpClientBuilder::default()
-        .request_timeout(Duration::from_secs(120))
-        .build(&args.rpc)?;
-    let key: PrivateKeySigner = DEV_KEY0.parse()?;
-    let chain_id = hex_u(
-        &client
-            .request::<Value, _>("eth_chainId", rpc_params![])
-            .await?,
-    )? as u64;
-    let nonce = hex_u(
-        &client
-            .request::<Value, _>(
-                "eth_getTransactionCount",
-                rpc_params![key.address(), "pending"],
-            )
-            .await?,
-    )? as u64;
-    let gas_price = hex_u(
-        &client
-            .request::<Value, _>("eth_gasPrice", rpc_params![])
-            .await?,
-    )?;
-    let to = Address::repeat_byte(0x5c);
-
-    // Pre-sign everything so that signing is not measured.
-    let mut raws = Vec::with_capacity(args.count as usize);
-    for i in 0..args.count {
-        let tx = TxEip1559 {
-            chain_id,
-            nonce: nonce + i,
-            gas_limit: 21_000,
-            max_fee_per_gas: gas_price * 4,
-            max_priority_fee_per_gas: 1_000_000_000.min(gas_price),
-            to: TxKind::Call(to),
-            value: U256::from(1),
-            ..Default::default()
-        };
-        let sig = key.sign_hash_sync(&tx.signature_hash())?;
-        let env = TxEnvelope::from(tx.into_signed(sig));
-        raws.push((
-            format!("0x{}", hex::encode(env.encoded_2718())),
-            *env.tx_hash(),
-        ));
-    }
-
-    let start = Instant::now();
-    let raws = Arc::new(raws);
-    let mut tasks = Vec::new();
-    for w in 0..args.concurrency {
-        let (client, raws) = (client.clone(), raws.clone());
-        let concurrency = args.concurrency;
-        tasks.push(tokio::spawn(async move {
-            let mut i = w;
-            while i < raws.len() {
-                client
-                    .request::<Value, _>("eth_sendRawTransaction", rpc_params![raws[i].0.clone()])
-                    .await?;
-                i += concurrency;
-            }
-            Ok::<_, eyre::Report>(())
-        }));
-    }
-    for t in tasks {
-        t.await??;
-    }
-    let submitted = start.elapsed();
-    // Same sender: once the last nonce has a receipt, all have. Then check them all.
-    let last = raws
-        .last()
-        .map(|r| r.1)
-        .ok_or_else(|| eyre::eyre!("nothing to send"))?;
-    loop {
-        let r: Value = client
-            .request("eth_getTransactionReceipt", rpc_params![last])
-            .await?;
-        if !r.is_null() {
-            break;
+    let clients: Vec<HttpClient> = (0..args.concurrency.max(1))
+        .map(|_| {
+            HttpClientBuilder::default()
+                .request_timeout(Duration::from_secs(600))
+                .build(&args.rpc)
+        })
+        .collect::<Result<_, _>>()?;
+    let client = &clients[0];
+    let dev: PrivateKeySigner = DEV_KEY0.parse()?;
+    let p = load::pricing(client).await?;
+    let token = match &args.erc20 {
+        None => None,
+        Some(path) => {
+            let art: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+            let code = art["bytecode"]["object"]
+                .as_str()
+                .or_else(|| art["bytecode"].as_str());
+            let code = code.ok_or_else(|| eyre::eyre!("{} has no bytecode", path.display()))?;
+            let mut init = hex::decode(code)?;
+            init.extend_from_slice(&U256::from(10u128.pow(30)).to_be_bytes::<32>());
+            Some(load::deploy(client, &dev, p, init.into()).await?)
         }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let done = start.elapsed();
-    let mut blocks = std::collections::BTreeSet::new();
-    for (_, hash) in raws.iter() {
-        let r: Value = client
-            .request("eth_getTransactionReceipt", rpc_params![*hash])
-            .await?;
-        eyre::ensure!(
-            r["status"] == "0x1",
-            "transaction {hash} has no successful receipt: {r}"
-        );
-        blocks.insert(r["blockNumber"].as_str().unwrap_or_default().to_string());
-    }
-    let tps = args.count as f64 / done.as_secs_f64();
+    };
+    let keys = load::sender_keys(args.senders.max(1))?;
+    let per = args.count / keys.len() as u64 + 1;
+    load::fund(
+        client,
+        &dev,
+        p,
+        &keys,
+        U256::from(10u128.pow(18)),
+        token.map(|t| (t, per)),
+    )
+    .await?;
+    let work = load::workload(&keys, p, args.count, token)?;
+    let r = load::submit(&clients, work, args.batch, &args.label).await?;
+    let mut lat = r.latencies.clone();
+    lat.sort();
+    let pct = |q: f64| {
+        lat.get(((lat.len().max(1) - 1) as f64 * q) as usize)
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
+    };
+    let secs = r.elapsed.as_secs_f64();
     println!(
-        "{}: {} transfers, concurrency {}, submitted in {:.3}s, all receipts in {:.3}s, {} blocks, {:.0} tx/s",
+        "{}: {} {} from {} senders, concurrency {}, batch {}: all receipts in {:.2}s, {} blocks, {:.0} tx/s, {:.1} Mgas/s, submit p50 {:.2} ms p99 {:.2} ms",
         args.label,
-        args.count,
+        r.txs,
+        if token.is_some() { "ERC-20 transfers" } else { "ETH transfers" },
+        keys.len(),
         args.concurrency,
-        submitted.as_secs_f64(),
-        done.as_secs_f64(),
-        blocks.len(),
-        tps
+        args.batch,
+        secs,
+        r.blocks,
+        r.txs as f64 / secs,
+        r.gas as f64 / secs / 1e6,
+        pct(0.5),
+        pct(0.99)
     );
     Ok(())
 }
