@@ -373,14 +373,7 @@ impl Chain {
                     }
                 }
                 let h = &block.header;
-                let params = BlockParams {
-                    number: h.number,
-                    timestamp: h.timestamp,
-                    beneficiary: h.beneficiary,
-                    gas_limit: h.gas_limit,
-                    base_fee: h.base_fee_per_gas,
-                    prevrandao: h.mix_hash,
-                };
+                let params = BlockParams::of(h);
                 let state = self.store.state_at(head.number)?;
                 let txs = block
                     .transactions

@@ -65,6 +65,18 @@ pub struct BlockParams {
 }
 
 impl BlockParams {
+    /// The parameters a header's block ran with.
+    pub fn of(h: &scion_types::Header) -> Self {
+        Self {
+            number: h.number,
+            timestamp: h.timestamp,
+            beneficiary: h.beneficiary,
+            gas_limit: h.gas_limit,
+            base_fee: h.base_fee_per_gas,
+            prevrandao: h.mix_hash,
+        }
+    }
+
     /// The revm block environment.
     pub fn block_env(&self) -> BlockEnv {
         BlockEnv {

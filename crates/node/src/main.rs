@@ -32,10 +32,10 @@ enum Command {
 
 #[derive(clap::Args)]
 struct ChainArgs {
-    /// The dev chain.
+    /// Dev chain: instant mining, the test-mnemonic accounts funded.
     #[arg(long)]
     dev: bool,
-    /// Genesis file (instead of --dev).
+    /// Genesis file (geth format plus a `scion` section); the dev genesis with --dev.
     #[arg(long)]
     genesis: Option<PathBuf>,
     /// Data directory [default: ~/.scion/<network>].
@@ -65,7 +65,8 @@ struct ImportArgs {
     file: PathBuf,
 }
 
-fn open_chain(a: ChainArgs) -> eyre::Result<scion_chain::Chain> {
+/// The chain spec and data directory the flags name.
+fn chain_spec(a: ChainArgs) -> eyre::Result<(ChainSpec, PathBuf)> {
     let spec = match (&a.genesis, a.dev) {
         (Some(path), _) => ChainSpec::from_file(path)?,
         (None, true) => ChainSpec::dev(),
@@ -74,6 +75,11 @@ fn open_chain(a: ChainArgs) -> eyre::Result<scion_chain::Chain> {
         }
     };
     let datadir = a.datadir.unwrap_or_else(|| default_datadir(&spec));
+    Ok((spec, datadir))
+}
+
+fn open_chain(a: ChainArgs) -> eyre::Result<scion_chain::Chain> {
+    let (spec, datadir) = chain_spec(a)?;
     Ok(scion_chain::Chain::open(&datadir, spec)?)
 }
 
@@ -105,15 +111,8 @@ struct MinerArgs {
 
 #[derive(clap::Args)]
 struct NodeArgs {
-    /// Dev chain: instant mining, the test-mnemonic accounts funded.
-    #[arg(long)]
-    dev: bool,
-    /// Genesis file (geth format plus a `scion` section); the dev genesis with --dev.
-    #[arg(long)]
-    genesis: Option<PathBuf>,
-    /// Data directory [default: ~/.scion/<network>].
-    #[arg(long)]
-    datadir: Option<PathBuf>,
+    #[command(flatten)]
+    chain: ChainArgs,
     /// JSON-RPC (HTTP and WebSocket) listen address.
     #[arg(long = "http.addr", default_value = "127.0.0.1")]
     http_addr: IpAddr,
@@ -153,22 +152,8 @@ struct NodeArgs {
 }
 
 fn node_config(a: NodeArgs) -> eyre::Result<NodeConfig> {
-    let spec = match (&a.genesis, a.dev) {
-        (Some(path), _) => ChainSpec::from_file(path)?,
-        (None, true) => ChainSpec::dev(),
-        (None, false) => {
-            eyre::bail!("a genesis file is required without --dev (use --genesis PATH)")
-        }
-    };
-    let datadir = match a.datadir {
-        Some(d) => d,
-        None => {
-            let home = std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| ".".into());
-            home.join(".scion").join(&spec.params.network)
-        }
-    };
+    let dev = a.chain.dev;
+    let (spec, datadir) = chain_spec(a.chain)?;
     if a.block_time == Some(0) {
         eyre::bail!("--block-time must be at least 1 second");
     }
@@ -176,7 +161,7 @@ fn node_config(a: NodeArgs) -> eyre::Result<NodeConfig> {
         datadir,
         http_addr: SocketAddr::new(a.http_addr, a.http_port),
         spec,
-        dev: a.dev,
+        dev,
         block_time: a.block_time.map(Duration::from_secs),
         mining: a.mining,
         work_refresh: Duration::from_secs(a.mining_refresh.max(1)),

@@ -69,14 +69,7 @@ pub trait DebugApi {
 pub struct Debug(pub RpcContext);
 
 fn params(h: &scion_types::Header) -> BlockParams {
-    BlockParams {
-        number: h.number,
-        timestamp: h.timestamp,
-        beneficiary: h.beneficiary,
-        gas_limit: h.gas_limit,
-        base_fee: h.base_fee_per_gas,
-        prevrandao: h.mix_hash,
-    }
+    BlockParams::of(h)
 }
 
 impl Debug {

@@ -215,14 +215,7 @@ impl Eth {
 
     /// The environment calls run in: the named block's own parameters.
     pub(crate) fn call_params(header: &Header) -> BlockParams {
-        BlockParams {
-            number: header.number,
-            timestamp: header.timestamp,
-            beneficiary: header.beneficiary,
-            gas_limit: header.gas_limit,
-            base_fee: header.base_fee_per_gas,
-            prevrandao: header.mix_hash,
-        }
+        BlockParams::of(header)
     }
 
     /// A call request → a revm transaction.
