@@ -22,6 +22,14 @@ CREATE2_CODE = ("0x7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff
                 "35828234f58015156039578182fd5b8082525050506014600cf3")
 MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
 BRIDGE = "0x0000000000000000000000000000000001000006"
+REGTEST_GENESIS_HEADER = ("0x0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd"
+                          "7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4adae5494dffff7f2002000000")
+# Compressed public keys of test-mnemonic accounts 17, 18 and 19.
+DEV_FEDERATORS = [
+    "0x02c216848622dfc38a2ad2a921f524103cf654a22b8679736ecedc4901453ea3f7",
+    "0x02302a94bd084ff317493db7c2fe07e0935c0f6d3e6772d6af3c58e92abebfb402",
+    "0x027bf824b28c4bf11ce553fa746a18754949ab4959e2ea73465778d14179211f8c",
+]
 
 
 def main():
@@ -51,6 +59,21 @@ def main():
             "blockSpacing": 14,
             "difficultyDivisor": 2048,
             "minimumDifficulty": "0x1",
+            "bridge": {
+                # Bitcoin regtest's genesis block: the dev header chain starts at height 0.
+                "checkpoint": {"height": 0, "header": REGTEST_GENESIS_HEADER},
+                # Test-mnemonic accounts 17, 18, 19 (docs/BRIDGE.md lists their private keys);
+                # each uses one key as its btc, rsk and mst key. 2-of-3.
+                "federation": [{"btc": k, "rsk": k, "mst": k} for k in DEV_FEDERATORS],
+                "peginConfirmations": 3,
+                "peginMinimum": 100_000,
+                "pegoutMinimum": 50_000,
+                "pegoutInterval": 5,
+                "pegoutConfirmations": 3,
+                "feePerKb": 10_000,
+                "receiveHeaderInterval": 0,
+                "lockingCap": 2_100_000_000_000_000,
+            },
         },
     }
     (ROOT / "genesis/dev.json").write_text(json.dumps(genesis, indent=2) + "\n")

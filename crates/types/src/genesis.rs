@@ -27,6 +27,59 @@ pub struct ScionParams {
     pub difficulty_divisor: u64,
     /// Minimum difficulty.
     pub minimum_difficulty: U256,
+    /// The two-way peg's parameters (PROTOCOL.md §3, §4).
+    pub bridge: BridgeParams,
+}
+
+/// The Bridge's genesis parameters: Bitcoin checkpoint, federation and peg limits.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BridgeParams {
+    /// The Bitcoin block the Bridge's header chain starts from.
+    pub checkpoint: BtcCheckpoint,
+    /// The federation members, in any order (the redeem script sorts their BTC keys).
+    pub federation: Vec<FederationMember>,
+    /// Confirmations a peg-in needs (best height − height + 1).
+    pub pegin_confirmations: u64,
+    /// Smallest accepted output to the federation, in satoshis.
+    pub pegin_minimum: u64,
+    /// Smallest accepted peg-out request, in satoshis.
+    pub pegout_minimum: u64,
+    /// Blocks between peg-out batches.
+    pub pegout_interval: u64,
+    /// Scion blocks a peg-out batch waits before federators sign it.
+    pub pegout_confirmations: u64,
+    /// Bitcoin fee rate for peg-outs, in satoshis per 1000 virtual bytes.
+    pub fee_per_kb: u64,
+    /// Least seconds (by block timestamp) between accepted receiveHeader calls.
+    pub receive_header_interval: u64,
+    /// Most BTC the peg may hold, in satoshis.
+    pub locking_cap: u64,
+}
+
+/// A Bitcoin block to start the header chain from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BtcCheckpoint {
+    /// Its height.
+    pub height: u32,
+    /// Its 80-byte header.
+    pub header: Bytes,
+    /// Total work up to and including it (defaults to the header's own work).
+    #[serde(default)]
+    pub chainwork: Option<U256>,
+}
+
+/// One federator's public keys (33-byte compressed secp256k1).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationMember {
+    /// Signs peg-outs on Bitcoin.
+    pub btc: Bytes,
+    /// Authorizes its calls on Scion (its address is derived from this key).
+    pub rsk: Bytes,
+    /// The third key Rootstock keeps (informational).
+    pub mst: Bytes,
 }
 
 /// One allocation of the genesis state.

@@ -11,7 +11,9 @@ mod units;
 
 pub use account::{Account, EMPTY_ROOT, KECCAK_EMPTY};
 pub use block::Block;
-pub use genesis::{ChainSpec, GenesisAccount, ScionParams};
+pub use genesis::{
+    BridgeParams, BtcCheckpoint, ChainSpec, FederationMember, GenesisAccount, ScionParams,
+};
 pub use header::{Header, BTC_HEADER_LEN};
 pub use state::{AccountChange, AccountInfo, StateChanges};
 pub use units::{sat_to_wei, wei_to_sat, WEI_PER_SAT};
