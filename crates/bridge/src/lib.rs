@@ -1,0 +1,49 @@
+//! scion-bridge: the two-way peg's logic behind the Bridge precompile at
+//! `0x0000000000000000000000000000000001000006` (PROTOCOL.md §3).
+//!
+//! Pure Rust over `bitcoin`: a Bitcoin light client ([`headers`]), peg-in proofs ([`pegin`]),
+//! the federation ([`config`]) and the ABI dispatcher ([`execute`]). All state lives in the
+//! Bridge account's storage through the [`Host`] the EVM provides, so it is part of the state
+//! root and rolls back with a reorg or a revert.
+
+pub mod abi;
+pub mod config;
+mod dispatch;
+pub mod headers;
+pub mod pegin;
+pub mod queue;
+pub mod store;
+
+use alloy_primitives::{address, Address, B256, U256};
+pub use config::{rsk_address, Config, Federation, Member};
+pub use dispatch::{execute, method_gas, Call, Outcome};
+pub use store::{Host, MemHost, Store};
+
+/// The Bridge's address (Rootstock's).
+pub const BRIDGE_ADDRESS: Address = address!("0000000000000000000000000000000001000006");
+
+/// The Bridge's errors.
+#[derive(Debug, thiserror::Error)]
+pub enum BridgeError {
+    /// The call reverts with this reason; nothing it did is kept.
+    #[error("{0}")]
+    Revert(String),
+    /// The state could not be read or written: the block cannot be processed.
+    #[error("bridge storage: {0}")]
+    Database(String),
+    /// Genesis parameters are invalid.
+    #[error("bridge configuration: {0}")]
+    Config(String),
+}
+
+/// The storage slots genesis gives the Bridge: its header chain starting at the checkpoint.
+pub fn genesis_storage(cfg: &Config) -> Result<Vec<(B256, U256)>, BridgeError> {
+    let mut host = MemHost::default();
+    let mut st = Store::new(&mut host);
+    headers::Chain::new(&mut st, cfg).init()?;
+    Ok(host
+        .slots
+        .into_iter()
+        .map(|(k, v)| (B256::from(k.to_be_bytes::<32>()), v))
+        .collect())
+}
