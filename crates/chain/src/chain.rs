@@ -10,7 +10,7 @@ use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{Address, B256, U256};
 use parking_lot::{Mutex, MutexGuard, RwLock};
 use scion_consensus::DifficultyParams;
-use scion_executor::next_base_fee;
+use scion_executor::{next_base_fee, ExecEnv};
 use scion_storage::Store;
 use scion_types::{ChainSpec, Header};
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -29,6 +29,8 @@ pub const MAX_NONCE_GAP: u64 = 1_024;
 pub struct Chain {
     pub(crate) store: Store,
     pub(crate) spec: ChainSpec,
+    /// Chain id and Bridge configuration for execution.
+    pub(crate) exec: ExecEnv,
     pub(crate) pool: Mutex<TxPool>,
     /// Bumped on every pool insertion, so work can tell when to rebuild.
     pub(crate) pool_version: AtomicU64,
@@ -85,13 +87,15 @@ pub(crate) fn now() -> u64 {
 
 impl Chain {
     /// Opens the chain in `datadir`, writing genesis on first use.
-    pub fn open(datadir: &Path, spec: ChainSpec) -> Result<Self, ChainError> {
+    pub fn open(datadir: &Path, mut spec: ChainSpec) -> Result<Self, ChainError> {
+        let exec = ExecEnv::prepare(&mut spec)?;
         let store = Store::open(datadir)?;
         store.init_genesis(&spec)?;
         let head = store.head()?;
         Ok(Self {
             store,
             spec,
+            exec,
             pool: Mutex::new(TxPool::new(POOL_SIZE)),
             pool_version: AtomicU64::new(0),
             writer: Mutex::new(()),
@@ -110,6 +114,11 @@ impl Chain {
     /// The chain specification.
     pub fn spec(&self) -> &ChainSpec {
         &self.spec
+    }
+
+    /// What execution needs: chain id and the Bridge's configuration.
+    pub fn exec(&self) -> &ExecEnv {
+        &self.exec
     }
 
     /// The chain id.

@@ -380,16 +380,15 @@ impl Chain {
                     .iter()
                     .cloned()
                     .zip(recovered.iter().copied());
-                let outcome =
-                    match execute_block(&state, self.spec.chain_id, &params, txs, Mode::Import) {
-                        Ok(o) => o,
-                        Err(scion_executor::ExecError::Database(e)) => {
-                            return Err(Failure::Internal(ChainError::Rejected(format!(
-                                "state: {e}"
-                            ))))
-                        }
-                        Err(e) => return invalid(e.to_string()),
-                    };
+                let outcome = match execute_block(&state, &self.exec, &params, txs, Mode::Import) {
+                    Ok(o) => o,
+                    Err(scion_executor::ExecError::Database(e)) => {
+                        return Err(Failure::Internal(ChainError::Rejected(format!(
+                            "state: {e}"
+                        ))))
+                    }
+                    Err(e) => return invalid(e.to_string()),
+                };
                 drop(state);
                 if outcome.gas_used != h.gas_used {
                     return invalid(format!(

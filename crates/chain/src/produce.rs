@@ -104,7 +104,7 @@ impl Chain {
             pool.pending(nonce, params.base_fee)
         };
         let txs = pending.into_iter().map(|p| (p.tx, p.sender));
-        let mut outcome = execute_block(&state, self.spec.chain_id, &params, txs, Mode::Build)?;
+        let mut outcome = execute_block(&state, &self.exec, &params, txs, Mode::Build)?;
         let patches_applied = self.apply_patches(&mut outcome.changes, |a| {
             state
                 .account(a)

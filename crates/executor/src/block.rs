@@ -60,7 +60,7 @@ pub struct BlockOutcome {
 /// Executes `txs` in order on the state `db` under `params`.
 pub fn execute_block<DB>(
     db: DB,
-    chain_id: u64,
+    env: &crate::ExecEnv,
     params: &BlockParams,
     txs: impl IntoIterator<Item = (TxEnvelope, Address)>,
     mode: Mode,
@@ -72,8 +72,9 @@ where
     let mut evm = Context::mainnet()
         .with_db(CacheDB::new(db))
         .with_block(params.block_env())
-        .with_cfg(cfg_env(chain_id))
-        .build_mainnet();
+        .with_cfg(cfg_env(env.chain_id))
+        .build_mainnet()
+        .with_precompiles(env.precompiles());
     let mut out = BlockOutcome::default();
     for (tx, sender) in txs {
         let index = out.transactions.len();

@@ -53,7 +53,7 @@ impl CallOutcome {
 /// zero gas price the base-fee check is off too, as geth does for eth_call.
 pub fn call<DB>(
     db: &DB,
-    chain_id: u64,
+    env: &crate::ExecEnv,
     params: &BlockParams,
     tx: TxEnv,
     for_estimate: bool,
@@ -62,7 +62,7 @@ where
     DB: DatabaseRef,
     DB::Error: std::fmt::Display,
 {
-    let mut cfg = cfg_env(chain_id);
+    let mut cfg = cfg_env(env.chain_id);
     cfg.disable_nonce_check = true;
     // A call is not a signed transaction: its chain id is not checked (as in geth).
     cfg.tx_chain_id_check = false;
@@ -79,7 +79,8 @@ where
         .with_db(CacheDB::new(db))
         .with_block(block)
         .with_cfg(cfg)
-        .build_mainnet();
+        .build_mainnet()
+        .with_precompiles(env.precompiles());
     let result = match evm.transact(tx) {
         Ok(r) => r.result,
         Err(EVMError::Transaction(e)) => {
@@ -108,7 +109,7 @@ where
 /// and `cap`. A transaction that fails even at `cap` returns its failing outcome.
 pub fn estimate_gas<DB>(
     db: &DB,
-    chain_id: u64,
+    env: &crate::ExecEnv,
     params: &BlockParams,
     mut tx: TxEnv,
     cap: u64,
@@ -119,7 +120,7 @@ where
 {
     let hi_limit = cap.min(params.gas_limit).min(TX_GAS_CAP);
     tx.gas_limit = hi_limit;
-    let first = call(db, chain_id, params, tx.clone(), true)?;
+    let first = call(db, env, params, tx.clone(), true)?;
     let CallOutcome::Success { gas_used, .. } = first else {
         return Ok(Err(first));
     };
@@ -130,7 +131,7 @@ where
     let optimistic = (gas_used + 2_300).saturating_mul(64) / 63;
     if optimistic < hi {
         tx.gas_limit = optimistic;
-        match call(db, chain_id, params, tx.clone(), true) {
+        match call(db, env, params, tx.clone(), true) {
             Ok(CallOutcome::Success { .. }) => hi = optimistic,
             _ => lo = optimistic,
         }
@@ -138,7 +139,7 @@ where
     while lo + 1 < hi {
         let mid = lo + (hi - lo) / 2;
         tx.gas_limit = mid;
-        match call(db, chain_id, params, tx.clone(), true) {
+        match call(db, env, params, tx.clone(), true) {
             Ok(CallOutcome::Success { .. }) => hi = mid,
             // Too little gas shows up as a halt, a revert, or "intrinsic gas too low".
             Ok(_) | Err(ExecError::InvalidTransaction { .. }) => lo = mid,

@@ -10,12 +10,14 @@
 
 mod block;
 mod call;
+mod precompiles;
 mod simulate;
 mod trace;
 mod tx;
 
 pub use block::{execute_block, invalid_tx_message, BlockOutcome, Mode, Rejected};
 pub use call::{call, estimate_gas, gas_allowance, CallOutcome, TX_GAS_CAP};
+pub use precompiles::ScionPrecompiles;
 pub use simulate::{simulate, AccountOverride, SimBlock, SimOutcome};
 pub use trace::{trace, Traced};
 pub use tx::{tx_env, TxError};
@@ -45,6 +47,46 @@ pub enum ExecError {
     /// A transaction could not be turned into an EVM transaction.
     #[error(transparent)]
     Tx(#[from] TxError),
+    /// The chain specification's Bridge section is invalid.
+    #[error(transparent)]
+    Bridge(#[from] scion_bridge::BridgeError),
+}
+
+/// What execution needs from the chain specification: the chain id and the Bridge's
+/// parameters.
+#[derive(Debug, Clone)]
+pub struct ExecEnv {
+    /// EIP-155 chain id.
+    pub chain_id: u64,
+    /// The Bridge's configuration.
+    pub bridge: std::sync::Arc<scion_bridge::Config>,
+}
+
+impl ExecEnv {
+    /// Parses the Bridge parameters of `spec` and adds the Bridge's initial storage (its
+    /// Bitcoin checkpoint) to the genesis allocation.
+    pub fn prepare(spec: &mut scion_types::ChainSpec) -> Result<Self, ExecError> {
+        let bridge = scion_bridge::Config::new(&spec.params.bridge, &spec.params.bitcoin_network)?;
+        let storage = scion_bridge::genesis_storage(&bridge)?;
+        let account = spec.alloc.entry(scion_bridge::BRIDGE_ADDRESS).or_default();
+        account.storage.extend(storage);
+        Ok(Self {
+            chain_id: spec.chain_id,
+            bridge: std::sync::Arc::new(bridge),
+        })
+    }
+
+    /// The dev chain's environment (genesis/dev.json).
+    pub fn dev() -> Self {
+        let mut spec = scion_types::ChainSpec::dev();
+        // dev.json is compiled in and its Bridge section is checked by a unit test.
+        Self::prepare(&mut spec).unwrap_or_else(|e| panic!("dev genesis: {e}"))
+    }
+
+    /// The precompile set for this chain.
+    pub fn precompiles(&self) -> ScionPrecompiles {
+        ScionPrecompiles::new(SPEC, self.bridge.clone())
+    }
 }
 
 /// The block-level inputs to execution.

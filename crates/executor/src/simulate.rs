@@ -78,7 +78,7 @@ where
 /// balance) and an invalid one fails the whole simulation; without it those checks are off.
 pub fn simulate<DB>(
     db: DB,
-    chain_id: u64,
+    env: &crate::ExecEnv,
     blocks: Vec<SimBlock>,
     validation: bool,
 ) -> Result<Vec<Vec<SimOutcome>>, ExecError>
@@ -92,7 +92,7 @@ where
         for (address, o) in b.overrides {
             apply(&mut cache, address, o)?;
         }
-        let mut cfg = cfg_env(chain_id);
+        let mut cfg = cfg_env(env.chain_id);
         if !validation {
             cfg.disable_nonce_check = true;
             cfg.disable_base_fee = true;
@@ -103,7 +103,8 @@ where
             .with_db(cache)
             .with_block(b.params.block_env())
             .with_cfg(cfg)
-            .build_mainnet();
+            .build_mainnet()
+            .with_precompiles(env.precompiles());
         let mut results = Vec::with_capacity(b.calls.len());
         for (index, tx) in b.calls.into_iter().enumerate() {
             match evm.transact(tx) {

@@ -36,7 +36,7 @@ fn map_err<E: std::fmt::Display>(e: EVMError<E>) -> ExecError {
 /// `target` is a call (eth_call rules: no nonce or chain id check, no base fee at price 0).
 pub fn trace<DB, I>(
     db: DB,
-    chain_id: u64,
+    env: &crate::ExecEnv,
     params: &BlockParams,
     prior: impl IntoIterator<Item = (TxEnvelope, Address)>,
     target: TxEnv,
@@ -48,7 +48,7 @@ where
     DB::Error: std::fmt::Display,
     I: Inspector<MainnetContext<CacheDB<DB>>>,
 {
-    let mut cfg = cfg_env(chain_id);
+    let mut cfg = cfg_env(env.chain_id);
     let mut block = params.block_env();
     if call {
         cfg.disable_nonce_check = true;
@@ -63,7 +63,8 @@ where
         .with_db(CacheDB::new(db))
         .with_block(block)
         .with_cfg(cfg)
-        .build_mainnet_with_inspector(inspector);
+        .build_mainnet_with_inspector(inspector)
+        .with_precompiles(env.precompiles());
     for (tx, sender) in prior {
         let env = tx_env(&tx, sender)?;
         let mut r = evm.transact(env).map_err(map_err)?;

@@ -104,13 +104,13 @@ impl Debug {
     ) -> RpcResult<GethTrace> {
         let store = self.0.chain.store();
         let state = store.state_at(parent_number).map_err(error::storage)?;
-        let chain_id = self.0.chain.chain_id();
+        let exec = self.0.chain.exec().clone();
         let tracer = opts.tracer.clone();
         let config = opts.tracer_config.clone();
         match tracer {
             None => {
                 let inspector = TracingInspector::new(TracingInspectorConfig::from_geth_config(&opts.config));
-                let t = trace(state, chain_id, block, prior, target, call, inspector).map_err(error::exec)?;
+                let t = trace(state, &exec, block, prior, target, call, inspector).map_err(error::exec)?;
                 let gas = t.result.result.tx_gas_used();
                 let output = t.result.result.output().cloned().unwrap_or_default();
                 Ok(GethTrace::Default(t.inspector.into_geth_builder().geth_traces(gas, output, opts.config)))
@@ -118,14 +118,14 @@ impl Debug {
             Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::CallTracer)) => {
                 let cfg = config.into_call_config().map_err(error::invalid_params)?;
                 let inspector = TracingInspector::new(TracingInspectorConfig::from_geth_call_config(&cfg));
-                let t = trace(state, chain_id, block, prior, target, call, inspector).map_err(error::exec)?;
+                let t = trace(state, &exec, block, prior, target, call, inspector).map_err(error::exec)?;
                 let gas = t.result.result.tx_gas_used();
                 Ok(GethTrace::CallTracer(t.inspector.into_geth_builder().geth_call_traces(cfg, gas)))
             }
             Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::PreStateTracer)) => {
                 let cfg = config.into_pre_state_config().map_err(error::invalid_params)?;
                 let inspector = TracingInspector::new(TracingInspectorConfig::from_geth_prestate_config(&cfg));
-                let t = trace(state, chain_id, block, prior, target, call, inspector).map_err(error::exec)?;
+                let t = trace(state, &exec, block, prior, target, call, inspector).map_err(error::exec)?;
                 let frame = t
                     .inspector
                     .into_geth_builder()

@@ -360,7 +360,7 @@ impl EthApiServer for Eth {
         let state = self.state(&h)?;
         let tx = self.call_env(&request, h.gas_limit)?;
         let params = Self::call_params(&h);
-        match call(&state, self.0.chain.chain_id(), &params, tx, false).map_err(error::exec)? {
+        match call(&state, self.0.chain.exec(), &params, tx, false).map_err(error::exec)? {
             CallOutcome::Success { output, .. } => Ok(output),
             CallOutcome::Revert { output, .. } => Err(error::revert(&output)),
             CallOutcome::Halt { reason, .. } => {
@@ -386,8 +386,7 @@ impl EthApiServer for Eth {
             cap = cap.min(gas_allowance(acc.balance, tx.value, tx.gas_price));
         }
         let params = Self::call_params(&h);
-        let chain_id = self.0.chain.chain_id();
-        match estimate_gas(&state, chain_id, &params, tx, cap).map_err(error::exec)? {
+        match estimate_gas(&state, self.0.chain.exec(), &params, tx, cap).map_err(error::exec)? {
             Ok(gas) => Ok(U64::from(gas)),
             Err(CallOutcome::Revert { output, .. }) => Err(error::revert(&output)),
             Err(other) => Err(error::server(format!(

@@ -476,7 +476,7 @@ impl EthExtApiServer for EthExt {
         let eth = self.eth();
         let header = eth.resolve(block)?;
         let params = crate::eth::Eth::call_params(&header);
-        let chain_id = self.0.chain.chain_id();
+        let exec = self.0.chain.exec().clone();
         let mut list = request.access_list.clone().unwrap_or_default();
         // As geth: run with the list so far until the list stops changing (it converges fast:
         // a new entry only changes gas, not which slots are touched, unless code branches on gas).
@@ -491,7 +491,7 @@ impl EthExtApiServer for EthExt {
                 .state_at(header.number)
                 .map_err(error::storage)?;
             let inspector = revm_inspectors::access_list::AccessListInspector::new(list.clone());
-            let t = scion_executor::trace(state, chain_id, &params, vec![], env, true, inspector)
+            let t = scion_executor::trace(state, &exec, &params, vec![], env, true, inspector)
                 .map_err(error::exec)?;
             let found = t.inspector.into_access_list();
             if found == list {

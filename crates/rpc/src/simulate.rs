@@ -116,7 +116,7 @@ impl EthSimulateApiServer for EthSimulate {
             .store()
             .state_at(base.number)
             .map_err(error::storage)?;
-        let results = simulate(state, self.0.chain.chain_id(), blocks, payload.validation)
+        let results = simulate(state, self.0.chain.exec(), blocks, payload.validation)
             .map_err(error::exec)?;
         let mut out = Vec::with_capacity(results.len());
         for (mut header, results) in headers.into_iter().zip(results) {
