@@ -2,6 +2,8 @@
 //! started as real processes, and a plain HTTP/1.1 JSON-RPC client that can also send
 //! malformed requests.
 
+pub mod btc;
+
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
