@@ -6,6 +6,11 @@
 //! Bridge account's storage through the [`Host`] the EVM provides, so it is part of the state
 //! root and rolls back with a reorg or a revert.
 
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod abi;
 pub mod config;
 mod dispatch;

@@ -84,7 +84,7 @@ fn base_fee_and_tip_both_go_to_the_beneficiary() {
     let tx = transfer_1559(&k, 0, to, 1_000);
     let out = execute_block(
         &db,
-        &ExecEnv::dev(),
+        &ExecEnv::dev().unwrap(),
         &params(),
         [(tx, k.address())],
         Mode::Import,
@@ -175,7 +175,14 @@ fn every_supported_transaction_type_runs_and_blobs_do_not() {
     );
     let txs = [legacy_no_chain_id, legacy, access_list, dynamic, set_code];
     let input = txs.iter().cloned().map(|t| (t, k.address()));
-    let out = execute_block(&db, &ExecEnv::dev(), &params(), input, Mode::Import).unwrap();
+    let out = execute_block(
+        &db,
+        &ExecEnv::dev().unwrap(),
+        &params(),
+        input,
+        Mode::Import,
+    )
+    .unwrap();
     assert_eq!(out.receipts.len(), 5);
     assert!(out.receipts.iter().all(|r| r.status()));
     assert!(matches!(out.receipts[0], ReceiptEnvelope::Legacy(_)));
@@ -204,7 +211,7 @@ fn every_supported_transaction_type_runs_and_blobs_do_not() {
     );
     let err = execute_block(
         &db,
-        &ExecEnv::dev(),
+        &ExecEnv::dev().unwrap(),
         &params(),
         [(blob.clone(), k.address())],
         Mode::Import,
@@ -216,7 +223,7 @@ fn every_supported_transaction_type_runs_and_blobs_do_not() {
     );
     let out = execute_block(
         &db,
-        &ExecEnv::dev(),
+        &ExecEnv::dev().unwrap(),
         &params(),
         [(blob, k.address())],
         Mode::Build,
@@ -237,7 +244,14 @@ fn building_skips_what_importing_refuses() {
         (transfer_1559(&poor, 0, to, 1), poor.address()), // no funds
         (transfer_1559(&a, 1, to, 1), a.address()),
     ];
-    let out = execute_block(&db, &ExecEnv::dev(), &params(), txs.clone(), Mode::Build).unwrap();
+    let out = execute_block(
+        &db,
+        &ExecEnv::dev().unwrap(),
+        &params(),
+        txs.clone(),
+        Mode::Build,
+    )
+    .unwrap();
     assert_eq!(out.transactions.len(), 2);
     let reasons: Vec<&str> = out.rejected.iter().map(|r| r.reason.as_str()).collect();
     assert!(reasons[0].starts_with("nonce too high"), "{reasons:?}");
@@ -245,7 +259,7 @@ fn building_skips_what_importing_refuses() {
         reasons[1].starts_with("insufficient funds for gas * price + value"),
         "{reasons:?}"
     );
-    match execute_block(&db, &ExecEnv::dev(), &params(), txs, Mode::Import) {
+    match execute_block(&db, &ExecEnv::dev().unwrap(), &params(), txs, Mode::Import) {
         Err(ExecError::InvalidTransaction { index: 1, reason }) => {
             assert!(reason.starts_with("nonce too high"))
         }
@@ -262,7 +276,7 @@ fn building_skips_what_importing_refuses() {
     let other = sign(&a, other);
     assert!(execute_block(
         &db,
-        &ExecEnv::dev(),
+        &ExecEnv::dev().unwrap(),
         &params(),
         [(other, a.address())],
         Mode::Import
@@ -299,7 +313,7 @@ fn contract_creation_records_code_and_storage_and_calls_read_them() {
     );
     let out = execute_block(
         &db,
-        &ExecEnv::dev(),
+        &ExecEnv::dev().unwrap(),
         &params(),
         [(create, k.address())],
         Mode::Import,
@@ -329,13 +343,13 @@ fn contract_creation_records_code_and_storage_and_calls_read_them() {
         gas_limit: 100_000,
         ..Default::default()
     };
-    match call(&db, &ExecEnv::dev(), &params(), tx.clone(), false).unwrap() {
+    match call(&db, &ExecEnv::dev().unwrap(), &params(), tx.clone(), false).unwrap() {
         CallOutcome::Success { output, .. } => {
             assert_eq!(U256::from_be_slice(&output), U256::from(42))
         }
         other => panic!("{other:?}"),
     }
-    let gas = estimate_gas(&db, &ExecEnv::dev(), &params(), tx, u64::MAX)
+    let gas = estimate_gas(&db, &ExecEnv::dev().unwrap(), &params(), tx, u64::MAX)
         .unwrap()
         .unwrap();
     assert!(gas > 21_000 && gas < 30_000, "{gas}");
@@ -352,7 +366,7 @@ fn estimates_are_exact_for_transfers_and_report_reverts() {
         ..Default::default()
     };
     assert_eq!(
-        estimate_gas(&db, &ExecEnv::dev(), &params(), transfer, u64::MAX)
+        estimate_gas(&db, &ExecEnv::dev().unwrap(), &params(), transfer, u64::MAX)
             .unwrap()
             .unwrap(),
         21_000
@@ -366,7 +380,7 @@ fn estimates_are_exact_for_transfers_and_report_reverts() {
         data: reverting,
         ..Default::default()
     };
-    match estimate_gas(&db, &ExecEnv::dev(), &params(), tx, u64::MAX).unwrap() {
+    match estimate_gas(&db, &ExecEnv::dev().unwrap(), &params(), tx, u64::MAX).unwrap() {
         Err(CallOutcome::Revert { output, .. }) => {
             assert_eq!(output.as_ref(), [0xde, 0xad, 0xbe, 0xef])
         }
