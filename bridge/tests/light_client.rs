@@ -20,7 +20,7 @@ use serde_json::Value;
 fn vectors() -> Value {
     let p = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/data/bitcoin-headers.json"
+        "/../tests/data/bitcoin-headers.json"
     );
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }

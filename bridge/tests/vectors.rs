@@ -8,7 +8,7 @@ use serde_json::Value;
 fn data() -> Value {
     let p = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/data/bitcoin-pegin.json"
+        "/../tests/data/bitcoin-pegin.json"
     );
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }

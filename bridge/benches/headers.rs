@@ -55,7 +55,7 @@ fn bench(c: &mut Criterion) {
     let data: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/data/bitcoin-headers.json"
+            "/../tests/data/bitcoin-headers.json"
         ))
         .expect("tests/data/bitcoin-headers.json"),
     )
