@@ -2,8 +2,8 @@
 
 use crate::abi::IBridge::*;
 use crate::headers::{Chain, Reject};
-use crate::pegin;
 use crate::store::{Host, Store};
+use crate::{pegin, pegout};
 use crate::{queue, BridgeError, Config};
 use alloy_primitives::{Address, Bytes, B256, I256, U256};
 use alloy_sol_types::{Revert, SolCall, SolError};
@@ -242,13 +242,27 @@ fn run(cfg: &Config, st: &mut Store, call: &Call, sel: [u8; 4]) -> Result<Vec<u8
             let code = receive_header(cfg, st, &c.block)?;
             receiveHeaderCall::abi_encode_returns(&I256::try_from(code).unwrap_or_default())
         }
-        releaseBtcCall::SELECTOR => return Err(revert("peg-out is not enabled yet")),
-        addSignatureCall::SELECTOR | updateCollectionsCall::SELECTOR => {
-            return Err(revert("peg-out is not enabled yet"))
+        releaseBtcCall::SELECTOR => {
+            if !input.is_empty() {
+                decode::<releaseBtcCall>(input)?;
+            }
+            pegout::release(cfg, st, call.caller, call.value)?;
+            Vec::new()
+        }
+        addSignatureCall::SELECTOR => {
+            federator_only(cfg, call.caller, "addSignature")?;
+            let c: addSignatureCall = decode(input)?;
+            pegout::add_signature(cfg, st, call.caller, &c.pubkey, &c.signatures, &c.txhash)?;
+            Vec::new()
+        }
+        updateCollectionsCall::SELECTOR => {
+            federator_only(cfg, call.caller, "updateCollections")?;
+            pegout::update_collections(cfg, st, call.caller)?;
+            Vec::new()
         }
         getStateForBtcReleaseClientCall::SELECTOR => {
-            // RLP of an empty list: no peg-out is waiting for signatures.
-            getStateForBtcReleaseClientCall::abi_encode_returns(&Bytes::from_static(&[0xc0]))
+            let state = pegout::release_client_state(st)?;
+            getStateForBtcReleaseClientCall::abi_encode_returns(&Bytes::from(state))
         }
         getBtcBlockchainBestChainHeightCall::SELECTOR => {
             let h = Chain::new(st, cfg).best()?.height;
@@ -347,23 +361,14 @@ fn run(cfg: &Config, st: &mut Store, call: &Call, sel: [u8; 4]) -> Result<Vec<u8
             getLockingCapCall::abi_encode_returns(&int(cfg.p.locking_cap))
         }
         getNextPegoutCreationBlockNumberCall::SELECTOR => {
-            let now = st.host().block_number();
-            let i = cfg.p.pegout_interval.max(1);
-            let next = (now / i + 1) * i;
+            let next = pegout::next_height(cfg, st)?;
             getNextPegoutCreationBlockNumberCall::abi_encode_returns(&U256::from(next))
         }
         getQueuedPegoutsCountCall::SELECTOR => {
             getQueuedPegoutsCountCall::abi_encode_returns(&U256::from(queue::queued(st)?))
         }
         getEstimatedFeesForNextPegOutEventCall::SELECTOR => {
-            let n = queue::queued(st)?;
-            let fee = if n == 0 {
-                0
-            } else {
-                // Two federation inputs, n outputs and the change, at feePerKb.
-                let vsize = 11 + 2 * estimated_input_vsize(cfg) + 34 * (n + 1);
-                vsize * cfg.p.fee_per_kb / 1000
-            };
+            let fee = pegout::estimated_fee(cfg, queue::queued(st)?);
             getEstimatedFeesForNextPegOutEventCall::abi_encode_returns(&U256::from(fee))
         }
         other => {
@@ -379,16 +384,6 @@ fn display_hash(h: &BlockHash) -> [u8; 32] {
     let mut b = h.to_byte_array();
     b.reverse();
     b
-}
-
-/// Virtual size of one signed input spending the federation's P2SH-P2WSH output.
-fn estimated_input_vsize(cfg: &Config) -> u64 {
-    let m = cfg.federation.threshold as u64;
-    let script = cfg.federation.redeem_script.len() as u64;
-    // outpoint 36 + scriptSig 1+35 + sequence 4; witness: count, empty item, m sigs, script.
-    let base = 36 + 36 + 4;
-    let witness = 1 + 1 + m * 74 + 3 + script;
-    base + witness.div_ceil(4)
 }
 
 /// receiveHeader's result codes.

@@ -2,7 +2,8 @@
 //! `0x0000000000000000000000000000000001000006` (PROTOCOL.md §3).
 //!
 //! Pure Rust over `bitcoin`: a Bitcoin light client ([`headers`]), peg-in proofs ([`pegin`]),
-//! the federation ([`config`]) and the ABI dispatcher ([`execute`]). All state lives in the
+//! peg-outs and their signatures ([`pegout`]), the federation ([`config`]) and the ABI
+//! dispatcher ([`execute`]). All state lives in the
 //! Bridge account's storage through the [`Host`] the EVM provides, so it is part of the state
 //! root and rolls back with a reorg or a revert.
 
@@ -14,8 +15,10 @@
 pub mod abi;
 pub mod config;
 mod dispatch;
+pub mod federator;
 pub mod headers;
 pub mod pegin;
+pub mod pegout;
 pub mod queue;
 pub mod store;
 

@@ -5,7 +5,7 @@ use crate::abi::IBridge;
 use crate::config::rsk_address;
 use crate::headers::Chain;
 use crate::store::Store;
-use crate::{queue, BridgeError, Config};
+use crate::{pegout, queue, BridgeError, Config};
 use alloy_primitives::{Address, B256, I256, U256};
 use alloy_sol_types::SolEvent;
 use bitcoin::blockdata::script::Instruction;
@@ -325,6 +325,10 @@ pub fn register(
     for (vout, value) in &outputs {
         queue::add_utxo(st, txid, *vout, *value)?;
     }
+    if pegout::is_pegout(st, &txid)? {
+        // The change of the Bridge's own peg-out: back in the UTXO set, nobody is paid.
+        return Ok(());
+    }
     let sender = sender(&tx);
     let shown = display(&txid);
     let reject = |st: &mut Store, why: i64, refund: Option<ScriptBuf>| -> Result<(), BridgeError> {
@@ -336,7 +340,7 @@ pub fn register(
             .encode_log_data(),
         );
         match refund {
-            Some(script) => queue::push_refund(st, shown, script, total),
+            Some(script) => queue::push(st, shown, script, total),
             None => {
                 st.host().log(
                     IBridge::unrefundable_pegin {

@@ -1,4 +1,4 @@
-//! The federation's UTXO set, the queue of BTC owed back (refunds now, peg-outs with #5) and
+//! The federation's UTXO set, the queue of BTC owed (peg-out requests and peg-in refunds) and
 //! the amount pegged in, kept in Bridge storage.
 
 use crate::store::Store;
@@ -44,9 +44,8 @@ pub fn utxos(st: &mut Store) -> Result<Vec<Utxo>, BridgeError> {
         let v = st
             .get(&indexed(b"utxo.", i))?
             .filter(|v| v.len() == 44)
-            .ok_or_else(|| BridgeError::Database("corrupt Bridge UTXO".into()))?;
-        let txid = Txid::from_slice(&v[..32])
-            .map_err(|_| BridgeError::Database("corrupt Bridge UTXO".into()))?;
+            .ok_or_else(|| corrupt("UTXO"))?;
+        let txid = Txid::from_slice(&v[..32]).map_err(|_| corrupt("UTXO"))?;
         let vout = u32::from_be_bytes([v[32], v[33], v[34], v[35]]);
         let mut value = [0u8; 8];
         value.copy_from_slice(&v[36..44]);
@@ -59,8 +58,9 @@ pub fn utxos(st: &mut Store) -> Result<Vec<Utxo>, BridgeError> {
     Ok(out)
 }
 
-/// Queues BTC owed to `script` (a refund of a rejected peg-in, keyed by its display txid).
-pub fn push_refund(
+/// Queues BTC owed to `script`: a refund of a rejected peg-in (keyed by its display txid) or a
+/// peg-out request (keyed by its Scion transaction hash).
+pub fn push(
     st: &mut Store,
     reference: B256,
     script: ScriptBuf,
@@ -87,4 +87,68 @@ pub fn locked_sat(st: &mut Store) -> Result<u64, BridgeError> {
 /// Sets the pegged-in total.
 pub fn set_locked_sat(st: &mut Store, sat: u64) -> Result<(), BridgeError> {
     st.put_u64(LOCKED, sat)
+}
+
+/// An entry of the queue: BTC owed to `script`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// What it pays back: the Scion transaction of a peg-out request, or the display txid of a
+    /// refunded peg-in.
+    pub reference: B256,
+    /// Satoshis owed (before the Bitcoin fee).
+    pub sat: u64,
+    /// The output script to pay.
+    pub script: ScriptBuf,
+}
+
+fn corrupt(what: &str) -> BridgeError {
+    BridgeError::Database(format!("corrupt Bridge {what}"))
+}
+
+/// The whole queue, oldest first.
+pub fn entries(st: &mut Store) -> Result<Vec<Entry>, BridgeError> {
+    let n = st.get_u64(QUEUE_COUNT)?;
+    let mut out = Vec::new();
+    for i in 0..n {
+        let v = st
+            .get(&indexed(b"queue.", i))?
+            .filter(|v| v.len() >= 40)
+            .ok_or_else(|| corrupt("queue entry"))?;
+        let mut sat = [0u8; 8];
+        sat.copy_from_slice(&v[32..40]);
+        out.push(Entry {
+            reference: B256::from_slice(&v[..32]),
+            sat: u64::from_be_bytes(sat),
+            script: ScriptBuf::from_bytes(v[40..].to_vec()),
+        });
+    }
+    Ok(out)
+}
+
+/// Replaces the queue with `entries`.
+pub fn set_entries(st: &mut Store, entries: &[Entry]) -> Result<(), BridgeError> {
+    let old = st.get_u64(QUEUE_COUNT)?;
+    for (i, e) in entries.iter().enumerate() {
+        let mut v = e.reference.to_vec();
+        v.extend_from_slice(&e.sat.to_be_bytes());
+        v.extend_from_slice(e.script.as_bytes());
+        st.put(&indexed(b"queue.", i as u64), &v)?;
+    }
+    for i in entries.len() as u64..old {
+        st.delete(&indexed(b"queue.", i))?;
+    }
+    st.put_u64(QUEUE_COUNT, entries.len() as u64)
+}
+
+/// Replaces the UTXO set with `utxos`.
+pub fn set_utxos(st: &mut Store, utxos: &[Utxo]) -> Result<(), BridgeError> {
+    let old = st.get_u64(UTXO_COUNT)?;
+    st.put_u64(UTXO_COUNT, 0)?;
+    for u in utxos {
+        add_utxo(st, u.txid, u.vout, u.value)?;
+    }
+    for i in utxos.len() as u64..old {
+        st.delete(&indexed(b"utxo.", i))?;
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@
 //! `s + 1 …` hold the bytes in 32-byte words, zero-padded.
 
 use crate::BridgeError;
-use alloy_primitives::{keccak256, Address, LogData, U256};
+use alloy_primitives::{keccak256, Address, LogData, B256, U256};
 
 /// What the Bridge needs from the EVM: its own storage, its balance and logs.
 pub trait Host {
@@ -21,6 +21,13 @@ pub trait Host {
     fn block_number(&self) -> u64;
     /// The current Scion block timestamp.
     fn timestamp(&self) -> u64;
+    /// The hash of the Scion transaction being executed (zero in a call that is not one).
+    fn tx_hash(&self) -> B256;
+    /// The transaction's sender (tx.origin).
+    fn tx_origin(&self) -> Address;
+    /// The compressed public key that signed the transaction, recovered from its signature;
+    /// `None` when there is no signature (eth_call, estimates, simulations).
+    fn tx_signer(&mut self) -> Option<[u8; 33]>;
 }
 
 /// Byte-string storage over a [`Host`].
@@ -130,6 +137,12 @@ pub struct MemHost {
     pub number: u64,
     /// Block timestamp reported.
     pub time: u64,
+    /// Transaction hash reported.
+    pub tx_hash: B256,
+    /// tx.origin reported.
+    pub origin: Address,
+    /// Signer key reported.
+    pub signer: Option<[u8; 33]>,
 }
 
 impl Host for MemHost {
@@ -156,6 +169,15 @@ impl Host for MemHost {
     }
     fn timestamp(&self) -> u64 {
         self.time
+    }
+    fn tx_hash(&self) -> B256 {
+        self.tx_hash
+    }
+    fn tx_origin(&self) -> Address {
+        self.origin
+    }
+    fn tx_signer(&mut self) -> Option<[u8; 33]> {
+        self.signer
     }
 }
 

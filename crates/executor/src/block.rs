@@ -101,6 +101,7 @@ where
                 continue;
             }
         };
+        evm.precompiles.set_tx(Some(tx.clone()));
         let ExecResultAndState { result, mut state } = match evm.transact(env) {
             Ok(r) => r,
             Err(EVMError::Transaction(e)) => {

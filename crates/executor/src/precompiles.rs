@@ -1,12 +1,13 @@
 //! The precompile set: Ethereum's at the current spec plus the Bridge.
 
+use alloy_consensus::TxEnvelope;
 use revm::context::Cfg;
-use revm::context_interface::{Block, ContextTr, JournalTr};
+use revm::context_interface::{Block, ContextTr, JournalTr, Transaction};
 use revm::handler::{precompile_output_to_interpreter_result, EthPrecompiles, PrecompileProvider};
 use revm::interpreter::{CallInputs, InterpreterResult};
 use revm::precompile::{PrecompileHalt, PrecompileOutput};
 use revm::primitives::hardfork::SpecId;
-use revm::primitives::{Address, AddressSet, Log, LogData, U256};
+use revm::primitives::{Address, AddressSet, Log, LogData, B256, U256};
 use scion_bridge::{BridgeError, Outcome, BRIDGE_ADDRESS};
 use std::sync::Arc;
 
@@ -16,15 +17,27 @@ pub struct ScionPrecompiles {
     eth: EthPrecompiles,
     warm: AddressSet,
     bridge: Arc<scion_bridge::Config>,
+    /// The signed transaction running, if any: the Bridge reads its hash and signer.
+    tx: Option<TxEnvelope>,
 }
 
 impl ScionPrecompiles {
+    /// Sets the signed transaction about to run (`None` for calls, which have no signature).
+    pub fn set_tx(&mut self, tx: Option<TxEnvelope>) {
+        self.tx = tx;
+    }
+
     /// The set for `spec` with the Bridge configured by `bridge`.
     pub fn new(spec: SpecId, bridge: Arc<scion_bridge::Config>) -> Self {
         let eth = EthPrecompiles::new(spec);
         let mut warm = eth.warm_addresses().clone();
         warm.insert(BRIDGE_ADDRESS);
-        Self { eth, warm, bridge }
+        Self {
+            eth,
+            warm,
+            bridge,
+            tx: None,
+        }
     }
 }
 
@@ -33,6 +46,8 @@ struct RevmHost<'a, CTX> {
     ctx: &'a mut CTX,
     number: u64,
     timestamp: u64,
+    origin: Address,
+    tx: Option<&'a TxEnvelope>,
 }
 
 fn db_err(e: impl std::fmt::Display) -> BridgeError {
@@ -82,6 +97,23 @@ impl<CTX: ContextTr> scion_bridge::Host for RevmHost<'_, CTX> {
     fn timestamp(&self) -> u64 {
         self.timestamp
     }
+
+    fn tx_hash(&self) -> B256 {
+        self.tx.map(|t| *t.tx_hash()).unwrap_or_default()
+    }
+
+    fn tx_origin(&self) -> Address {
+        self.origin
+    }
+
+    fn tx_signer(&mut self) -> Option<[u8; 33]> {
+        let tx = self.tx?;
+        let key = tx
+            .signature()
+            .recover_from_prehash(&tx.signature_hash())
+            .ok()?;
+        key.to_encoded_point(true).as_bytes().try_into().ok()
+    }
 }
 
 impl<CTX> PrecompileProvider<CTX> for ScionPrecompiles
@@ -121,10 +153,13 @@ where
             let block = context.block();
             let number = u64::try_from(block.number()).unwrap_or(u64::MAX);
             let timestamp = u64::try_from(block.timestamp()).unwrap_or(u64::MAX);
+            let origin = context.tx().caller();
             let mut host = RevmHost {
                 ctx: context,
                 number,
                 timestamp,
+                origin,
+                tx: self.tx.as_ref(),
             };
             let call = scion_bridge::Call {
                 caller: inputs.caller,

@@ -32,14 +32,15 @@ fn map_err<E: std::fmt::Display>(e: EVMError<E>) -> ExecError {
     }
 }
 
-/// Runs `prior` on `db` under `params`, then `target` with `inspector` attached. With `call`,
-/// `target` is a call (eth_call rules: no nonce or chain id check, no base fee at price 0).
+/// Runs `prior` on `db` under `params`, then `target` (with the signed transaction it came from,
+/// if any) with `inspector` attached. With `call`, `target` is a call (eth_call rules: no nonce
+/// or chain id check, no base fee at price 0).
 pub fn trace<DB, I>(
     db: DB,
     env: &crate::ExecEnv,
     params: &BlockParams,
     prior: impl IntoIterator<Item = (TxEnvelope, Address)>,
-    target: TxEnv,
+    target: (TxEnv, Option<TxEnvelope>),
     call: bool,
     inspector: I,
 ) -> Result<Traced<DB, I>, ExecError>
@@ -54,7 +55,7 @@ where
         cfg.disable_nonce_check = true;
         cfg.tx_chain_id_check = false;
         cfg.tx_gas_limit_cap = Some(u64::MAX);
-        if target.gas_price == 0 {
+        if target.0.gas_price == 0 {
             cfg.disable_base_fee = true;
             block.basefee = 0;
         }
@@ -67,11 +68,14 @@ where
         .with_precompiles(env.precompiles());
     for (tx, sender) in prior {
         let env = tx_env(&tx, sender)?;
+        evm.precompiles.set_tx(Some(tx));
         let mut r = evm.transact(env).map_err(map_err)?;
         let fee = U256::from(params.base_fee) * U256::from(r.result.tx_gas_used());
         credit(&mut r.state, evm.ctx.db_mut(), params.beneficiary, fee)?;
         evm.commit(r.state);
     }
+    let (target, signed) = target;
+    evm.precompiles.set_tx(signed);
     let result = evm.inspect_tx(target).map_err(map_err)?;
     let revm::context::Evm { ctx, inspector, .. } = evm;
     Ok(Traced {

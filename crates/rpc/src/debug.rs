@@ -98,7 +98,7 @@ impl Debug {
         parent_number: u64,
         block: &BlockParams,
         prior: Vec<(alloy_consensus::TxEnvelope, Address)>,
-        target: TxEnv,
+        target: (TxEnv, Option<alloy_consensus::TxEnvelope>),
         call: bool,
         opts: GethDebugTracingOptions,
     ) -> RpcResult<GethTrace> {
@@ -155,7 +155,15 @@ impl Debug {
         for (i, (tx, sender)) in txs.iter().enumerate() {
             let target = tx_env(tx, *sender).map_err(|e| error::server(e.to_string()))?;
             let parent = block.header.number.saturating_sub(1);
-            let trace = self.run(parent, &p, txs[..i].to_vec(), target, false, opts.clone())?;
+            let signed = Some(tx.clone());
+            let trace = self.run(
+                parent,
+                &p,
+                txs[..i].to_vec(),
+                (target, signed),
+                false,
+                opts.clone(),
+            )?;
             out.push(TraceResult::Success {
                 result: trace,
                 tx_hash: Some(*tx.tx_hash()),
@@ -189,7 +197,7 @@ impl DebugApiServer for Debug {
             parent,
             &params(&block.header),
             txs[..i].to_vec(),
-            target,
+            (target, Some(tx)),
             false,
             opts.unwrap_or_default(),
         )
@@ -214,7 +222,7 @@ impl DebugApiServer for Debug {
             b.header.number,
             &params(&b.header),
             vec![],
-            target,
+            (target, None),
             true,
             opts.tracing_options,
         )

@@ -491,8 +491,9 @@ impl EthExtApiServer for EthExt {
                 .state_at(header.number)
                 .map_err(error::storage)?;
             let inspector = revm_inspectors::access_list::AccessListInspector::new(list.clone());
-            let t = scion_executor::trace(state, &exec, &params, vec![], env, true, inspector)
-                .map_err(error::exec)?;
+            let t =
+                scion_executor::trace(state, &exec, &params, vec![], (env, None), true, inspector)
+                    .map_err(error::exec)?;
             let found = t.inspector.into_access_list();
             if found == list {
                 let error = match &t.result.result {

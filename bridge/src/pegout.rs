@@ -1,0 +1,612 @@
+//! Peg-out (PROTOCOL.md §3.3): release requests, the batch that pays the queue in one Bitcoin
+//! transaction, its confirmation depth, the federators' signatures and the signed release.
+//!
+//! Storage: `po.next` (the block from which the next batch may be made), `po.list` (the Scion
+//! transaction hashes of unsigned batches, 32 bytes each, oldest first), `po.b.<hash>` (a
+//! batch: creation block ‖ confirmed flag ‖ input count ‖ input values ‖ unsigned transaction),
+//! `po.s.<hash><member>` (a federator's signatures, each length-prefixed) and `po.tx.<txid>`
+//! (the batches ever made, so their change can be registered back).
+
+use crate::abi::IBridge;
+use crate::pegin::display;
+use crate::queue::{self, Entry, Utxo};
+use crate::store::Store;
+use crate::{BridgeError, Config};
+use alloy_primitives::{Address, Bytes, B256, I256, U256};
+use alloy_sol_types::SolEvent;
+use bitcoin::consensus::{deserialize, serialize};
+use bitcoin::hashes::{hash160, Hash};
+use bitcoin::secp256k1::{ecdsa, Message, Secp256k1};
+use bitcoin::sighash::{EcdsaSighashType, SighashCache};
+use bitcoin::{
+    absolute, transaction, Amount, OutPoint, PubkeyHash, ScriptBuf, Sequence, Transaction, TxIn,
+    TxOut, Txid, Witness,
+};
+use scion_types::WEI_PER_SAT;
+
+/// The most federation outputs one peg-out transaction spends.
+pub const MAX_INPUTS: usize = 50;
+/// Outputs below this many satoshis are dust: no recipient or change output is made smaller.
+pub const DUST_SAT: u64 = 546;
+/// The longest DER signature plus its sighash byte, for size estimates.
+const MAX_SIG_LEN: u64 = 73;
+
+/// Reasons of `release_request_rejected`.
+mod reason {
+    pub const LOW_AMOUNT: i64 = 1;
+    pub const CALLER_CONTRACT: i64 = 2;
+    pub const FEE_ABOVE_VALUE: i64 = 3;
+}
+
+fn revert(msg: impl Into<String>) -> BridgeError {
+    BridgeError::Revert(msg.into())
+}
+
+fn corrupt(what: &str) -> BridgeError {
+    BridgeError::Database(format!("corrupt Bridge {what}"))
+}
+
+fn int(v: i64) -> I256 {
+    I256::try_from(v).unwrap_or_default()
+}
+
+fn varint_len(n: u64) -> u64 {
+    match n {
+        0..=0xfc => 1,
+        0xfd..=0xffff => 3,
+        0x1_0000..=0xffff_ffff => 5,
+        _ => 9,
+    }
+}
+
+/// Virtual size of a fully signed peg-out spending `inputs` federation outputs to outputs with
+/// these scripts, every signature counted at its longest.
+pub fn vsize(cfg: &Config, inputs: u64, outputs: &[ScriptBuf]) -> u64 {
+    let script = cfg.federation.redeem_script.len() as u64;
+    let m = cfg.federation.threshold as u64;
+    // outpoint, scriptSig (a push of the 34-byte P2WSH program), sequence.
+    let input = 36 + 1 + 35 + 4;
+    let outs: u64 = outputs
+        .iter()
+        .map(|s| 8 + varint_len(s.len() as u64) + s.len() as u64)
+        .sum();
+    let base =
+        4 + varint_len(inputs) + inputs * input + varint_len(outputs.len() as u64) + outs + 4;
+    // Items: the empty CHECKMULTISIG dummy, m signatures, the witness script.
+    let witness_per_input =
+        varint_len(m + 2) + 1 + m * (1 + MAX_SIG_LEN) + varint_len(script) + script;
+    let weight = 4 * base + 2 + inputs * witness_per_input;
+    weight.div_ceil(4)
+}
+
+/// The fee, in satoshis, of a peg-out paying `recipients` P2PKH outputs from two federation
+/// inputs with change, at the genesis fee rate: what getEstimatedFeesForNextPegOutEvent shows
+/// and what a request must exceed.
+pub fn estimated_fee(cfg: &Config, recipients: u64) -> u64 {
+    if recipients == 0 {
+        return 0;
+    }
+    let p2pkh = ScriptBuf::new_p2pkh(&PubkeyHash::all_zeros());
+    let mut outs = vec![p2pkh; recipients as usize];
+    outs.push(cfg.federation.script_pubkey.clone());
+    fee_for(cfg, vsize(cfg, 2, &outs))
+}
+
+fn fee_for(cfg: &Config, vsize: u64) -> u64 {
+    (vsize * cfg.p.fee_per_kb).div_ceil(1000)
+}
+
+/// `releaseBtc()` or plain value sent to the Bridge: queue a peg-out to the P2PKH address of
+/// the key that signed the transaction, or give the value back with a reason.
+pub fn release(
+    cfg: &Config,
+    st: &mut Store,
+    caller: Address,
+    value: U256,
+) -> Result<(), BridgeError> {
+    let wei_per_sat = U256::from(WEI_PER_SAT);
+    let sat = u64::try_from(value / wei_per_sat).unwrap_or(u64::MAX);
+    let rest = value % wei_per_sat;
+    let queued = queue::queued(st)?;
+    let rejected = if caller != st.host().tx_origin() {
+        Some(reason::CALLER_CONTRACT)
+    } else if sat < cfg.p.pegout_minimum {
+        Some(reason::LOW_AMOUNT)
+    } else if sat <= estimated_fee(cfg, queued + 1) {
+        Some(reason::FEE_ABOVE_VALUE)
+    } else {
+        None
+    };
+    if let Some(why) = rejected {
+        st.host().pay(caller, value)?;
+        st.host().log(
+            IBridge::release_request_rejected {
+                sender: caller,
+                amount: U256::from(sat),
+                reason: int(why),
+            }
+            .encode_log_data(),
+        );
+        return Ok(());
+    }
+    // Without a signature (eth_call, estimates) no key is known: a zero hash stands in.
+    let hash = match st.host().tx_signer() {
+        Some(key) => PubkeyHash::from_raw_hash(hash160::Hash::hash(&key)),
+        None => PubkeyHash::all_zeros(),
+    };
+    let script = ScriptBuf::new_p2pkh(&hash);
+    let destination = bitcoin::Address::from_script(&script, cfg.network)
+        .map_err(|e| BridgeError::Database(format!("P2PKH address: {e}")))?;
+    if !rest.is_zero() {
+        // Less than a satoshi cannot leave: it goes back.
+        st.host().pay(caller, rest)?;
+    }
+    let reference = st.host().tx_hash();
+    queue::push(st, reference, script, sat)?;
+    let locked = queue::locked_sat(st)?;
+    queue::set_locked_sat(st, locked.saturating_sub(sat))?;
+    st.host().log(
+        IBridge::release_request_received {
+            sender: caller,
+            btcDestinationAddress: destination.to_string(),
+            amount: U256::from(sat),
+        }
+        .encode_log_data(),
+    );
+    Ok(())
+}
+
+/// A batch made by updateCollections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// The Scion block it was made in.
+    pub created: u64,
+    /// True once it is deep enough to be signed.
+    pub confirmed: bool,
+    /// The value of each input, in order (for BIP143 sighashes).
+    pub amounts: Vec<u64>,
+    /// The unsigned transaction.
+    pub tx: Transaction,
+}
+
+fn batch_key(hash: &B256) -> Vec<u8> {
+    [b"po.b.".as_slice(), hash.as_slice()].concat()
+}
+
+fn sig_key(hash: &B256, member: usize) -> Vec<u8> {
+    [b"po.s.".as_slice(), hash.as_slice(), &[member as u8]].concat()
+}
+
+fn txid_key(txid: &Txid) -> Vec<u8> {
+    [b"po.tx.".as_slice(), txid.as_byte_array()].concat()
+}
+
+fn load(st: &mut Store, hash: &B256) -> Result<Option<Batch>, BridgeError> {
+    let Some(v) = st.get(&batch_key(hash))? else {
+        return Ok(None);
+    };
+    let bad = || corrupt("peg-out batch");
+    let created = u64::from_be_bytes(v.get(..8).ok_or_else(bad)?.try_into().map_err(|_| bad())?);
+    let confirmed = *v.get(8).ok_or_else(bad)? == 1;
+    let n = u16::from_be_bytes(
+        v.get(9..11)
+            .ok_or_else(bad)?
+            .try_into()
+            .map_err(|_| bad())?,
+    );
+    let end = 11 + 8 * usize::from(n);
+    let amounts = v
+        .get(11..end)
+        .ok_or_else(bad)?
+        .chunks(8)
+        .map(|c| c.try_into().map(u64::from_be_bytes).map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let tx = deserialize(v.get(end..).ok_or_else(bad)?).map_err(|_| bad())?;
+    Ok(Some(Batch {
+        created,
+        confirmed,
+        amounts,
+        tx,
+    }))
+}
+
+fn save(st: &mut Store, hash: &B256, b: &Batch) -> Result<(), BridgeError> {
+    let mut v = b.created.to_be_bytes().to_vec();
+    v.push(u8::from(b.confirmed));
+    v.extend_from_slice(&(b.amounts.len() as u16).to_be_bytes());
+    for a in &b.amounts {
+        v.extend_from_slice(&a.to_be_bytes());
+    }
+    v.extend_from_slice(&serialize(&b.tx));
+    st.put(&batch_key(hash), &v)
+}
+
+fn list(st: &mut Store) -> Result<Vec<B256>, BridgeError> {
+    let v = st.get(b"po.list")?.unwrap_or_default();
+    if !v.len().is_multiple_of(32) {
+        return Err(corrupt("peg-out list"));
+    }
+    Ok(v.chunks(32).map(B256::from_slice).collect())
+}
+
+fn set_list(st: &mut Store, l: &[B256]) -> Result<(), BridgeError> {
+    st.put(b"po.list", &l.concat())
+}
+
+/// True when `txid` is a peg-out the Bridge made (its change is the federation's own money).
+pub fn is_pegout(st: &mut Store, txid: &Txid) -> Result<bool, BridgeError> {
+    Ok(st.get(&txid_key(txid))?.is_some())
+}
+
+/// The block from which updateCollections makes the next batch.
+pub fn next_height(cfg: &Config, st: &mut Store) -> Result<u64, BridgeError> {
+    Ok(match st.get_u64(b"po.next")? {
+        0 => cfg.p.pegout_interval,
+        n => n,
+    })
+}
+
+/// A batch as planned from the queue and the UTXO set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The unsigned transaction: one output per entry paid, then the change (if any).
+    pub tx: Transaction,
+    /// The value of each input.
+    pub amounts: Vec<u64>,
+    /// Indexes of the queue entries paid.
+    pub paid: Vec<usize>,
+    /// Indexes of the UTXOs spent.
+    pub spent: Vec<usize>,
+    /// The fee the recipients pay together.
+    pub fee: u64,
+}
+
+/// Plans one transaction paying as much of the queue as the UTXO set covers, oldest entries
+/// first, with at most [`MAX_INPUTS`] inputs (largest first). The fee at `feePerKb` is split
+/// evenly among the recipients; an entry whose output would be dust waits for a later batch.
+pub fn plan(cfg: &Config, entries: &[Entry], utxos: &[Utxo]) -> Option<Plan> {
+    let mut order: Vec<usize> = (0..utxos.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(utxos[i].value));
+    let mut candidates: Vec<usize> = Vec::new();
+    let (mut need, mut have, mut picked) = (0u64, 0u64, 0usize);
+    for (i, e) in entries.iter().enumerate() {
+        let want = need.saturating_add(e.sat);
+        while have < want && picked < order.len().min(MAX_INPUTS) {
+            have += utxos[order[picked]].value;
+            picked += 1;
+        }
+        if have < want {
+            break;
+        }
+        need = want;
+        candidates.push(i);
+    }
+    let spent: Vec<usize> = order[..picked].to_vec();
+    loop {
+        if candidates.is_empty() {
+            return None;
+        }
+        let total: u64 = candidates.iter().map(|&i| entries[i].sat).sum();
+        let change = have - total;
+        let mut scripts: Vec<ScriptBuf> = candidates
+            .iter()
+            .map(|&i| entries[i].script.clone())
+            .collect();
+        if change >= DUST_SAT {
+            scripts.push(cfg.federation.script_pubkey.clone());
+        }
+        let fee = fee_for(cfg, vsize(cfg, spent.len() as u64, &scripts));
+        let share = fee.div_ceil(candidates.len() as u64);
+        let before = candidates.len();
+        candidates.retain(|&i| entries[i].sat >= share.saturating_add(DUST_SAT));
+        if candidates.len() != before {
+            continue;
+        }
+        let mut output: Vec<TxOut> = candidates
+            .iter()
+            .map(|&i| TxOut {
+                value: Amount::from_sat(entries[i].sat - share),
+                script_pubkey: entries[i].script.clone(),
+            })
+            .collect();
+        if change >= DUST_SAT {
+            output.push(TxOut {
+                value: Amount::from_sat(change),
+                script_pubkey: cfg.federation.script_pubkey.clone(),
+            });
+        }
+        let program = ScriptBuf::new_p2wsh(&cfg.federation.redeem_script.wscript_hash());
+        let script_sig = bitcoin::script::Builder::new()
+            .push_slice(<&bitcoin::script::PushBytes>::try_from(program.as_bytes()).ok()?)
+            .into_script();
+        let input = spent
+            .iter()
+            .map(|&i| TxIn {
+                previous_output: OutPoint::new(utxos[i].txid, utxos[i].vout),
+                script_sig: script_sig.clone(),
+                sequence: Sequence::MAX,
+                witness: Witness::new(),
+            })
+            .collect();
+        let tx = Transaction {
+            version: transaction::Version::TWO,
+            lock_time: absolute::LockTime::ZERO,
+            input,
+            output,
+        };
+        return Some(Plan {
+            tx,
+            amounts: spent.iter().map(|&i| utxos[i].value).collect(),
+            paid: candidates,
+            spent,
+            fee: share * before as u64,
+        });
+    }
+}
+
+/// `updateCollections()`: confirms batches that are deep enough, then, once the block number
+/// reaches the next peg-out height, batches the queue.
+pub fn update_collections(
+    cfg: &Config,
+    st: &mut Store,
+    caller: Address,
+) -> Result<(), BridgeError> {
+    st.host()
+        .log(IBridge::update_collections { sender: caller }.encode_log_data());
+    let now = st.host().block_number();
+    for hash in list(st)? {
+        let mut b = load(st, &hash)?.ok_or_else(|| corrupt("peg-out list entry"))?;
+        if !b.confirmed && now >= b.created.saturating_add(cfg.p.pegout_confirmations) {
+            b.confirmed = true;
+            save(st, &hash, &b)?;
+            st.host().log(
+                IBridge::pegout_confirmed {
+                    btcTxHash: display(&b.tx.compute_txid()),
+                    pegoutCreationRskBlockNumber: U256::from(b.created),
+                }
+                .encode_log_data(),
+            );
+        }
+    }
+    if now < next_height(cfg, st)? || queue::queued(st)? == 0 {
+        return Ok(());
+    }
+    let hash = st.host().tx_hash();
+    if st.get(&batch_key(&hash))?.is_some() {
+        // One batch per transaction.
+        return Ok(());
+    }
+    let entries = queue::entries(st)?;
+    let utxos = queue::utxos(st)?;
+    let Some(plan) = plan(cfg, &entries, &utxos) else {
+        return Ok(());
+    };
+    let txid = plan.tx.compute_txid();
+    let left: Vec<Entry> = (0..entries.len())
+        .filter(|i| !plan.paid.contains(i))
+        .map(|i| entries[i].clone())
+        .collect();
+    let unspent: Vec<Utxo> = (0..utxos.len())
+        .filter(|i| !plan.spent.contains(i))
+        .map(|i| utxos[i].clone())
+        .collect();
+    queue::set_entries(st, &left)?;
+    queue::set_utxos(st, &unspent)?;
+    st.put_u64(&txid_key(&txid), now)?;
+    st.put_u64(b"po.next", now.saturating_add(cfg.p.pegout_interval.max(1)))?;
+    save(
+        st,
+        &hash,
+        &Batch {
+            created: now,
+            confirmed: false,
+            amounts: plan.amounts,
+            tx: plan.tx,
+        },
+    )?;
+    let mut l = list(st)?;
+    l.push(hash);
+    set_list(st, &l)?;
+    let total: u64 = plan.paid.iter().map(|&i| entries[i].sat).sum();
+    let refs: Vec<u8> = plan
+        .paid
+        .iter()
+        .flat_map(|&i| entries[i].reference.0)
+        .collect();
+    st.host().log(
+        IBridge::release_requested {
+            rskTxHash: hash,
+            btcTxHash: display(&txid),
+            amount: U256::from(total),
+        }
+        .encode_log_data(),
+    );
+    st.host().log(
+        IBridge::batch_pegout_created {
+            btcTxHash: display(&txid),
+            releaseRskTxHashes: refs.into(),
+        }
+        .encode_log_data(),
+    );
+    Ok(())
+}
+
+/// Batches waiting for signatures: (creating Scion transaction hash, batch), oldest first.
+pub fn waiting(st: &mut Store) -> Result<Vec<(B256, Batch)>, BridgeError> {
+    let mut out = Vec::new();
+    for hash in list(st)? {
+        let b = load(st, &hash)?.ok_or_else(|| corrupt("peg-out list entry"))?;
+        if b.confirmed {
+            out.push((hash, b));
+        }
+    }
+    Ok(out)
+}
+
+/// getStateForBtcReleaseClient: `RLP([RLP([hash, unsigned tx, hash, unsigned tx, …])])` over
+/// the batches waiting for signatures, as Rootstock's StateForFederator encodes it.
+pub fn release_client_state(st: &mut Store) -> Result<Vec<u8>, BridgeError> {
+    let mut items: Vec<Bytes> = Vec::new();
+    for (hash, b) in waiting(st)? {
+        items.push(Bytes::copy_from_slice(hash.as_slice()));
+        items.push(serialize(&b.tx).into());
+    }
+    let inner = alloy_rlp::encode(&items);
+    let mut out = Vec::with_capacity(inner.len() + 9);
+    alloy_rlp::Header {
+        list: true,
+        payload_length: inner.len(),
+    }
+    .encode(&mut out);
+    out.extend_from_slice(&inner);
+    Ok(out)
+}
+
+/// Parses a signature as Rootstock's federators send it (DER), or DER with SIGHASH_ALL.
+fn parse_sig(raw: &[u8]) -> Option<ecdsa::Signature> {
+    ecdsa::Signature::from_der(raw)
+        .ok()
+        .or_else(|| match raw.split_last() {
+            Some((0x01, der)) => ecdsa::Signature::from_der(der).ok(),
+            _ => None,
+        })
+}
+
+/// `addSignature(fedBtcPubKey, sigs, rskTxHash)`: checks one signature per input against its
+/// BIP143 sighash and stores them; at the threshold emits `release_btc` with the signed
+/// transaction and forgets the batch.
+pub fn add_signature(
+    cfg: &Config,
+    st: &mut Store,
+    caller: Address,
+    key: &[u8],
+    sigs: &[Bytes],
+    hash: &[u8],
+) -> Result<(), BridgeError> {
+    let fed = &cfg.federation;
+    let index = fed
+        .members
+        .iter()
+        .position(|m| m.btc.to_bytes() == key)
+        .ok_or_else(|| revert(format!("0x{} is not a federator's BTC key", hex(key))))?;
+    let member = &fed.members[index];
+    if member.address != caller {
+        return Err(revert(format!(
+            "only {} may add signatures for BTC key 0x{}; the caller is {caller}",
+            member.address,
+            hex(key)
+        )));
+    }
+    let hash = B256::try_from(hash).map_err(|_| {
+        revert(format!(
+            "the transaction hash has {} bytes, not 32",
+            hash.len()
+        ))
+    })?;
+    let Some(batch) = load(st, &hash)?.filter(|b| b.confirmed) else {
+        return Err(revert(format!(
+            "no peg-out waits for signatures under {hash}"
+        )));
+    };
+    if st.get(&sig_key(&hash, index))?.is_some() {
+        return Err(revert(format!(
+            "federator {} already signed the peg-out of {hash}",
+            member.address
+        )));
+    }
+    if sigs.len() != batch.tx.input.len() {
+        return Err(revert(format!(
+            "{} signatures for {} inputs",
+            sigs.len(),
+            batch.tx.input.len()
+        )));
+    }
+    let secp = Secp256k1::verification_only();
+    let mut cache = SighashCache::new(&batch.tx);
+    let mut stored = Vec::new();
+    for (i, raw) in sigs.iter().enumerate() {
+        let sig = parse_sig(raw).ok_or_else(|| revert(format!("signature {i} is not DER")))?;
+        let mut low = sig;
+        low.normalize_s();
+        if low != sig {
+            return Err(revert(format!(
+                "signature {i} has a high S (not canonical)"
+            )));
+        }
+        let sighash = cache
+            .p2wsh_signature_hash(
+                i,
+                &fed.redeem_script,
+                Amount::from_sat(batch.amounts[i]),
+                EcdsaSighashType::All,
+            )
+            .map_err(|e| BridgeError::Database(format!("sighash of input {i}: {e}")))?;
+        let msg = Message::from_digest(sighash.to_byte_array());
+        if secp.verify_ecdsa(&msg, &sig, &member.btc.inner).is_err() {
+            return Err(revert(format!(
+                "signature {i} does not verify for input {i} with key 0x{}",
+                hex(key)
+            )));
+        }
+        let der = bitcoin::ecdsa::Signature::sighash_all(sig).to_vec();
+        stored.push(der.len() as u8);
+        stored.extend_from_slice(&der);
+    }
+    st.put(&sig_key(&hash, index), &stored)?;
+    st.host().log(
+        IBridge::add_signature {
+            releaseRskTxHash: hash,
+            federatorRskAddress: caller,
+            federatorBtcPublicKey: key.to_vec().into(),
+        }
+        .encode_log_data(),
+    );
+    let mut signers: Vec<Vec<Vec<u8>>> = Vec::new();
+    for m in 0..fed.members.len() {
+        if let Some(v) = st.get(&sig_key(&hash, m))? {
+            signers.push(split_sigs(&v)?);
+        }
+    }
+    if signers.len() < fed.threshold {
+        return Ok(());
+    }
+    let mut tx = batch.tx.clone();
+    for (i, input) in tx.input.iter_mut().enumerate() {
+        let mut w = Witness::new();
+        w.push([]);
+        for s in signers.iter().take(fed.threshold) {
+            w.push(s.get(i).ok_or_else(|| corrupt("peg-out signatures"))?);
+        }
+        w.push(fed.redeem_script.as_bytes());
+        input.witness = w;
+    }
+    st.host().log(
+        IBridge::release_btc {
+            releaseRskTxHash: hash,
+            btcRawTransaction: serialize(&tx).into(),
+        }
+        .encode_log_data(),
+    );
+    st.delete(&batch_key(&hash))?;
+    for m in 0..fed.members.len() {
+        st.delete(&sig_key(&hash, m))?;
+    }
+    let l: Vec<B256> = list(st)?.into_iter().filter(|h| *h != hash).collect();
+    set_list(st, &l)
+}
+
+fn split_sigs(mut v: &[u8]) -> Result<Vec<Vec<u8>>, BridgeError> {
+    let mut out = Vec::new();
+    while let Some((&len, rest)) = v.split_first() {
+        let sig = rest
+            .get(..usize::from(len))
+            .ok_or_else(|| corrupt("peg-out signatures"))?;
+        out.push(sig.to_vec());
+        v = &rest[usize::from(len)..];
+    }
+    Ok(out)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
