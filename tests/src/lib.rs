@@ -2,6 +2,7 @@
 //! started as real processes, and a plain HTTP/1.1 JSON-RPC client that can also send
 //! malformed requests.
 
+pub mod bitcoind;
 pub mod btc;
 
 use serde_json::{json, Value};

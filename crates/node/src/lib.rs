@@ -3,6 +3,7 @@
 //! `NodeConfig`; tests build one with `NodeConfig::dev()`.
 
 pub mod export;
+pub mod federator;
 pub mod miner;
 
 use alloy_primitives::Address;

@@ -24,6 +24,8 @@ enum Command {
     Node(NodeArgs),
     /// Merge-mine against a node's mnr_ endpoint, as a pool would.
     Miner(MinerArgs),
+    /// Run a peg federator: relay Bitcoin headers, register peg-ins, sign and broadcast peg-outs.
+    Federator(FederatorArgs),
     /// Write canonical blocks to a file (concatenated RLP, as geth does).
     Export(ExportArgs),
     /// Import blocks from a file, validating and executing each.
@@ -107,6 +109,28 @@ struct MinerArgs {
     /// Other transactions in each Bitcoin block.
     #[arg(long = "other-txs", default_value_t = 3)]
     other_txs: usize,
+}
+
+#[derive(clap::Args)]
+struct FederatorArgs {
+    /// The Scion node's JSON-RPC URL.
+    #[arg(long, default_value = "http://127.0.0.1:8545")]
+    rpc: String,
+    /// Bitcoin Core's JSON-RPC URL, e.g. http://user:password@127.0.0.1:8332 (needs -txindex).
+    #[arg(long = "btc-rpc")]
+    btc_rpc: String,
+    /// File with the federator's secp256k1 key in hex; must not be readable by others.
+    #[arg(long = "key-file")]
+    key_file: PathBuf,
+    /// Where progress is kept (default ~/.scion/federator).
+    #[arg(long)]
+    datadir: Option<PathBuf>,
+    /// Milliseconds between rounds.
+    #[arg(long = "poll-ms", default_value_t = 1000)]
+    poll_ms: u64,
+    /// Seconds between updateCollections calls.
+    #[arg(long = "update-every", default_value_t = 30)]
+    update_every: u64,
 }
 
 #[derive(clap::Args)]
@@ -215,6 +239,32 @@ async fn main() -> eyre::Result<()> {
                 s.gas as f64 / secs.max(1e-9) / 1e6,
                 chain.head().number
             );
+        }
+        Command::Federator(a) => {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            let config = scion_node::federator::FederatorConfig {
+                rpc: a.rpc,
+                btc_rpc: a.btc_rpc,
+                key_file: a.key_file,
+                datadir: a
+                    .datadir
+                    .unwrap_or_else(|| home.join(".scion").join("federator")),
+                poll: std::time::Duration::from_millis(a.poll_ms),
+                update_every: std::time::Duration::from_secs(a.update_every),
+            };
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let flag = stop.clone();
+            let worker =
+                tokio::task::spawn_blocking(move || scion_node::federator::run(config, &flag));
+            tokio::select! {
+                r = worker => r??,
+                _ = tokio::signal::ctrl_c() => {
+                    tracing::info!("shutting down");
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
         }
         Command::Miner(a) => {
             let config = scion_node::miner::MinerConfig {
