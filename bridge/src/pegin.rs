@@ -158,6 +158,8 @@ pub enum PayloadError {
 }
 
 const RSKT: &[u8] = b"RSKT";
+/// Bitcoin's 21,000,000 BTC in satoshis: no valid output or sum exceeds it.
+const MAX_MONEY_SAT: u64 = 2_100_000_000_000_000;
 
 /// Parses an RSKT payload (the OP_RETURN data, prefix included).
 pub fn parse_payload(p: &[u8]) -> Result<Instructions, PayloadError> {
@@ -227,11 +229,14 @@ fn processed_key(txid: &Txid) -> Vec<u8> {
 
 /// The Scion block a Bitcoin transaction was processed in, if it was.
 pub fn processed_at(st: &mut Store, txid: &Txid) -> Result<Option<u64>, BridgeError> {
-    Ok(st.get(&processed_key(txid))?.map(|v| {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&v[..8.min(v.len())]);
-        u64::from_be_bytes(b)
-    }))
+    match st.get(&processed_key(txid))? {
+        None => Ok(None),
+        Some(v) => v
+            .get(..8)
+            .and_then(|b| b.try_into().ok())
+            .map(|b| Some(u64::from_be_bytes(b)))
+            .ok_or_else(|| BridgeError::Database("corrupt processed-transaction record".into())),
+    }
 }
 
 fn revert(msg: impl Into<String>) -> BridgeError {
@@ -317,7 +322,12 @@ pub fn register(
             cfg.federation.address
         )));
     }
-    let total: u64 = outputs.iter().map(|(_, v)| *v).sum();
+    let total = outputs.iter().fold(0u64, |a, (_, v)| a.saturating_add(*v));
+    if outputs.iter().any(|(_, v)| *v > MAX_MONEY_SAT) || total > MAX_MONEY_SAT {
+        return Err(revert(format!(
+            "transaction {txid} pays more than 21,000,000 BTC"
+        )));
+    }
 
     // From here on the transaction is recorded whatever the outcome.
     let number = st.host().block_number();

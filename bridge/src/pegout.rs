@@ -26,6 +26,8 @@ use scion_types::WEI_PER_SAT;
 
 /// The most federation outputs one peg-out transaction spends.
 pub const MAX_INPUTS: usize = 50;
+/// The largest peg-out transaction, in virtual bytes (Bitcoin's standard limit is 100,000).
+pub const MAX_VSIZE: u64 = 100_000;
 /// Outputs below this many satoshis are dust: no recipient or change output is made smaller.
 pub const DUST_SAT: u64 = 546;
 /// The longest DER signature plus its sighash byte, for size estimates.
@@ -262,44 +264,59 @@ pub struct Plan {
 }
 
 /// Plans one transaction paying as much of the queue as the UTXO set covers, oldest entries
-/// first, with at most [`MAX_INPUTS`] inputs (largest first). The fee at `feePerKb` is split
-/// evenly among the recipients; an entry whose output would be dust waits for a later batch.
+/// first, with the fewest of the largest UTXOs (at most [`MAX_INPUTS`]) and at most
+/// [`MAX_VSIZE`]. An entry the inputs cannot cover waits and later ones may go ahead of it. The
+/// fee at `feePerKb` is split evenly among the recipients; an entry whose output would be dust
+/// after its share waits for a later batch.
 pub fn plan(cfg: &Config, entries: &[Entry], utxos: &[Utxo]) -> Option<Plan> {
     let mut order: Vec<usize> = (0..utxos.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(utxos[i].value));
+    order.truncate(MAX_INPUTS);
+    // prefix[k]: the value of the k largest UTXOs.
+    let mut prefix = vec![0u64];
+    for &i in &order {
+        let last = prefix.last().copied().unwrap_or(0);
+        prefix.push(last.saturating_add(utxos[i].value));
+    }
+    // The fewest inputs whose value reaches `total`.
+    let cover = |total: u64| (1..prefix.len()).find(|&k| prefix[k] >= total);
+    let fed = &cfg.federation.script_pubkey;
+    let size = |inputs: usize, paid: &[usize]| {
+        let mut scripts: Vec<ScriptBuf> = paid.iter().map(|&i| entries[i].script.clone()).collect();
+        scripts.push(fed.clone());
+        vsize(cfg, inputs as u64, &scripts)
+    };
     let mut candidates: Vec<usize> = Vec::new();
-    let (mut need, mut have, mut picked) = (0u64, 0u64, 0usize);
+    let mut total = 0u64;
     for (i, e) in entries.iter().enumerate() {
-        let want = need.saturating_add(e.sat);
-        while have < want && picked < order.len().min(MAX_INPUTS) {
-            have += utxos[order[picked]].value;
-            picked += 1;
-        }
-        if have < want {
+        let t = total.saturating_add(e.sat);
+        let Some(k) = cover(t) else { continue };
+        candidates.push(i);
+        if size(k, &candidates) > MAX_VSIZE {
+            candidates.pop();
             break;
         }
-        need = want;
-        candidates.push(i);
+        total = t;
     }
-    let spent: Vec<usize> = order[..picked].to_vec();
     loop {
+        let k = cover(total)?;
         if candidates.is_empty() {
             return None;
         }
-        let total: u64 = candidates.iter().map(|&i| entries[i].sat).sum();
-        let change = have - total;
+        let change = prefix[k] - total;
         let mut scripts: Vec<ScriptBuf> = candidates
             .iter()
             .map(|&i| entries[i].script.clone())
             .collect();
         if change >= DUST_SAT {
-            scripts.push(cfg.federation.script_pubkey.clone());
+            scripts.push(fed.clone());
         }
-        let fee = fee_for(cfg, vsize(cfg, spent.len() as u64, &scripts));
+        let fee = fee_for(cfg, vsize(cfg, k as u64, &scripts));
         let share = fee.div_ceil(candidates.len() as u64);
         let before = candidates.len();
         candidates.retain(|&i| entries[i].sat >= share.saturating_add(DUST_SAT));
         if candidates.len() != before {
+            total = candidates.iter().map(|&i| entries[i].sat).sum();
             continue;
         }
         let mut output: Vec<TxOut> = candidates
@@ -312,13 +329,14 @@ pub fn plan(cfg: &Config, entries: &[Entry], utxos: &[Utxo]) -> Option<Plan> {
         if change >= DUST_SAT {
             output.push(TxOut {
                 value: Amount::from_sat(change),
-                script_pubkey: cfg.federation.script_pubkey.clone(),
+                script_pubkey: fed.clone(),
             });
         }
         let program = ScriptBuf::new_p2wsh(&cfg.federation.redeem_script.wscript_hash());
         let script_sig = bitcoin::script::Builder::new()
             .push_slice(<&bitcoin::script::PushBytes>::try_from(program.as_bytes()).ok()?)
             .into_script();
+        let spent: Vec<usize> = order[..k].to_vec();
         let input = spent
             .iter()
             .map(|&i| TxIn {
@@ -537,7 +555,12 @@ pub fn add_signature(
             .p2wsh_signature_hash(
                 i,
                 &fed.redeem_script,
-                Amount::from_sat(batch.amounts[i]),
+                Amount::from_sat(
+                    *batch
+                        .amounts
+                        .get(i)
+                        .ok_or_else(|| corrupt("peg-out batch amounts"))?,
+                ),
                 EcdsaSighashType::All,
             )
             .map_err(|e| BridgeError::Database(format!("sighash of input {i}: {e}")))?;

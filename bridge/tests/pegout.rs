@@ -538,7 +538,27 @@ fn the_queue_waits_for_funds_and_the_input_cap() {
     );
     assert!(events::<IBridge::batch_pegout_created>(&h).is_empty());
 
-    // Requests behind it wait too (first in, first out); a smaller first one goes alone.
+    // A small request behind it is paid with the fewest inputs; the big one keeps waiting.
+    let small = user(2);
+    request(
+        &cfg,
+        &mut h,
+        &small,
+        U256::from(60_000 * SAT),
+        B256::repeat_byte(2),
+    );
+    ok(update(&cfg, &mut h, &feds[0], 5, B256::repeat_byte(0xe1)));
+    let created: Vec<IBridge::batch_pegout_created> = events(&h);
+    assert_eq!(created.len(), 1);
+    assert_eq!(
+        created[0].releaseRskTxHashes.to_vec(),
+        B256::repeat_byte(2).to_vec()
+    );
+    assert_eq!(queued(&cfg, &mut h), U256::from(1));
+    let mut st = Store::new(&mut h);
+    assert_eq!(queue::utxos(&mut st).unwrap().len(), 59, "one input spent");
+
+    // Oldest first: what the inputs cannot cover waits.
     let mut h = host(&cfg);
     fund(&cfg, &mut h, &[1_500_000]);
     queue_requests(&cfg, &mut h, 3, 1_000_000);
@@ -557,4 +577,47 @@ fn the_queue_waits_for_funds_and_the_input_cap() {
     assert_eq!(queued(&cfg, &mut h), U256::from(2));
     ok(update(&cfg, &mut h, &feds[0], 10, B256::repeat_byte(0xe2)));
     assert_eq!(queued(&cfg, &mut h), U256::ZERO);
+}
+
+#[test]
+fn a_batch_stays_under_the_standard_size() {
+    let cfg = dev_config();
+    let entries: Vec<queue::Entry> = (0..4000u32)
+        .map(|i| queue::Entry {
+            reference: B256::from(U256::from(i)),
+            sat: 100_000,
+            script: ScriptBuf::new_p2pkh(&bitcoin::PubkeyHash::from_byte_array([i as u8; 20])),
+        })
+        .collect();
+    let utxos: Vec<queue::Utxo> = (0..10u8)
+        .map(|i| queue::Utxo {
+            txid: Txid::from_byte_array([i; 32]),
+            vout: 0,
+            value: 100_000_000,
+        })
+        .collect();
+    let p = pegout::plan(&cfg, &entries, &utxos).unwrap();
+    let scripts: Vec<ScriptBuf> =
+        p.tx.output
+            .iter()
+            .map(|o| o.script_pubkey.clone())
+            .collect();
+    let size = pegout::vsize(&cfg, p.tx.input.len() as u64, &scripts);
+    assert!(size <= pegout::MAX_VSIZE, "{size} vB");
+    assert!(
+        p.paid.len() > 2000 && p.paid.len() < 4000,
+        "{} paid",
+        p.paid.len()
+    );
+    assert_eq!(
+        p.paid,
+        (0..p.paid.len()).collect::<Vec<_>>(),
+        "oldest first"
+    );
+    assert_eq!(
+        p.tx.input.len(),
+        3,
+        "the fewest inputs that cover {} sat",
+        p.paid.len() * 100_000
+    );
 }

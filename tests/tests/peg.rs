@@ -1,9 +1,9 @@
 //! The whole peg on a dev node with three `scion federator` processes (2-of-3) and a simulated
 //! bitcoind: peg-ins, a batch of peg-outs signed by two federators and accepted by Bitcoin
 //! (every input checked by bitcoinconsensus), recipients paid, change registered back, and
-//! 21,000,000 scBTC between the Bridge and everyone else at every step. Faults: a federator
-//! down, one restarted mid-flow, a wrong signature, a peg-out below the minimum, a contract
-//! sender, and a Scion reorg that drops a peg-out request.
+//! 21,000,000 scBTC between the Bridge and everyone else at every step. Faults: bitcoind
+//! unreachable for a while, a federator down, one restarted mid-flow, a wrong signature, a
+//! peg-out below the minimum, a contract sender, and a Scion reorg that drops a peg-out request.
 
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
@@ -352,6 +352,10 @@ fn peg_in_and_batched_peg_out_round_trip_with_faults() {
         .iter()
         .map(|u| peg_in(&btc, u, &fed_script, pegin_sat))
         .collect();
+    // Bitcoin Core stops answering for 1.5 s: the federators' rounds fail and are retried.
+    btc.set_down(true);
+    std::thread::sleep(Duration::from_millis(1500));
+    btc.set_down(false);
     for u in &users[..3] {
         assert_eq!(
             wait_balance(addr, u.address(), 1),
@@ -625,11 +629,17 @@ fn peg_in_and_batched_peg_out_round_trip_with_faults() {
         serde_json::from_slice(&std::fs::read(feds[1].datadir.join("federator.json")).unwrap())
             .unwrap();
     assert!(progress["scanned"][0].as_u64().unwrap() > 0, "{progress}");
+    let signed = json!(format!("{creation}:{btc_txid}"));
     assert!(
-        progress["signed"]
+        progress["signed"].as_array().unwrap().contains(&signed),
+        "{progress}"
+    );
+    let confirmed = json!(btc_txid.to_string());
+    assert!(
+        progress["confirmed"]
             .as_array()
             .unwrap()
-            .contains(&json!(creation)),
+            .contains(&confirmed),
         "{progress}"
     );
 

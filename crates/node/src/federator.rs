@@ -20,7 +20,7 @@ use scion_bridge::abi::IBridge::{self, *};
 use scion_bridge::federator::{parse_release_state, public_key, release_from_log, sign_inputs};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -29,6 +29,10 @@ use std::time::{Duration, Instant};
 const BRIDGE: &str = "0x0000000000000000000000000000000001000006";
 /// Headers per receiveHeaders transaction.
 const HEADERS_PER_TX: usize = 100;
+/// After a Bitcoin reorg under the last scanned block, scan again from this far below it.
+const RESCAN_DEPTH: u32 = 100;
+/// release_btc logs are read again this many blocks back, in case a Scion reorg moved them.
+const LOG_WINDOW: u64 = 16;
 
 /// What `scion federator` needs.
 #[derive(Debug, Clone)]
@@ -174,14 +178,23 @@ struct Candidate {
 /// What the federator has done, kept on disk.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct Progress {
+    /// The Scion chain this progress belongs to (its genesis hash).
+    genesis: B256,
     /// The last Bitcoin block scanned for payments: (height, hash).
     scanned: Option<(u32, String)>,
     /// Payments waiting to be registered.
     candidates: Vec<Candidate>,
-    /// Peg-outs (by creating Scion transaction hash) this federator signed.
-    signed: Vec<B256>,
+    /// Every payment to the federation seen: txid → block hash (to read input amounts without
+    /// bitcoind's -txindex).
+    payments: BTreeMap<String, String>,
+    /// Peg-outs this federator signed, as "Scion hash:Bitcoin txid".
+    signed: Vec<String>,
     /// The next Scion block whose release_btc logs to broadcast.
     logs_from: u64,
+    /// Released transactions (hex) not yet seen confirmed: rebroadcast every round.
+    unconfirmed: Vec<String>,
+    /// The last released transactions seen confirmed (txids), so a re-read log is not resent.
+    confirmed: Vec<String>,
 }
 
 /// A running federator.
@@ -228,6 +241,20 @@ impl Federator {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Progress::default(),
             Err(e) => return Err(e).wrap_err_with(|| format!("reading {}", path.display())),
         };
+        let genesis: B256 = serde_json::from_value(
+            scion.get("eth_getBlockByNumber", json!(["0x0", false]))?["hash"].clone(),
+        )?;
+        let progress = if progress.genesis == genesis {
+            progress
+        } else {
+            if progress.genesis != B256::ZERO {
+                tracing::warn!(%genesis, old = %progress.genesis, "progress belongs to another chain; starting afresh");
+            }
+            Progress {
+                genesis,
+                ..Progress::default()
+            }
+        };
         let mut f = Self {
             scion,
             btc,
@@ -250,11 +277,21 @@ impl Federator {
         let mut member = false;
         for i in 0..size.as_i64() {
             let index = alloy_primitives::I256::try_from(i)?;
-            let k = f.view(getFederatorPublicKeyOfTypeCall {
-                index,
-                atype: "btc".into(),
-            })?;
-            member |= k.as_ref() == btc_key.as_slice();
+            let key_of = |atype: &str| {
+                f.view(getFederatorPublicKeyOfTypeCall {
+                    index,
+                    atype: atype.into(),
+                })
+            };
+            if key_of("btc")?.as_ref() == btc_key.as_slice() {
+                if key_of("rsk")?.as_ref() != btc_key.as_slice() {
+                    bail!(
+                        "federator {i}'s rsk key differs from its btc key, and {} holds one key for both",
+                        cfg.key_file.display()
+                    );
+                }
+                member = true;
+            }
         }
         if !member {
             bail!(
@@ -272,8 +309,11 @@ impl Federator {
     }
 
     fn save(&self) -> Result<()> {
+        use std::io::Write;
         let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&self.progress)?)?;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&serde_json::to_vec_pretty(&self.progress)?)?;
+        f.sync_all()?;
         std::fs::rename(&tmp, &self.path)?;
         Ok(())
     }
@@ -347,11 +387,16 @@ impl Federator {
     /// One round of work. An error (a node or Bitcoin Core unreachable) ends the round; the
     /// next one starts from the saved progress.
     pub fn round(&mut self) -> Result<()> {
-        self.relay_headers()?;
-        self.register_payments()?;
-        self.update_collections()?;
-        self.sign()?;
-        self.broadcast()
+        // Each step runs even when an earlier one failed (a broadcast must not wait on a
+        // header relay); the first error is returned.
+        let steps = [
+            self.relay_headers().wrap_err("relaying headers"),
+            self.register_payments().wrap_err("registering payments"),
+            self.update_collections().wrap_err("updateCollections"),
+            self.sign().wrap_err("signing"),
+            self.broadcast().wrap_err("broadcasting"),
+        ];
+        steps.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
     }
 
     fn btc_hash(&self, height: u32) -> Result<String> {
@@ -404,13 +449,14 @@ impl Federator {
     }
 
     /// Scans new Bitcoin blocks for payments to the federation and registers those the Bridge
-    /// accepts now (enough confirmations); the rest wait for a later round.
+    /// accepts now (enough confirmations); the rest wait for a later round. A payment is
+    /// forgotten only once the Bridge has it or its block left Bitcoin's best chain.
     fn register_payments(&mut self) -> Result<()> {
         let tip = as_u64(&self.btc.get("getblockcount", json!([]))?)? as u32;
-        let mut next = match &self.progress.scanned {
-            Some((h, hash)) if self.btc_hash(*h).ok().as_ref() == Some(hash) => h + 1,
-            // Bitcoin reorganized under the last scanned block: scan again from a little below.
-            Some((h, _)) => h.saturating_sub(10),
+        let mut next = match self.progress.scanned.clone() {
+            Some((h, hash)) if h <= tip && self.btc_hash(h)? == hash => h + 1,
+            // Bitcoin reorganized under the last scanned block: scan again from below.
+            Some((h, _)) => h.saturating_sub(RESCAN_DEPTH).max(1),
             None => {
                 self.view(getBtcBlockchainInitialBlockHeightCall {})?
                     .as_i64() as u32
@@ -427,6 +473,9 @@ impl Federator {
                         block: hash.clone(),
                         height: next,
                     };
+                    self.progress
+                        .payments
+                        .insert(c.txid.clone(), c.block.clone());
                     if !self.progress.candidates.contains(&c) {
                         self.progress.candidates.push(c);
                     }
@@ -440,7 +489,7 @@ impl Federator {
             let done = self.view(isBtcTxHashAlreadyProcessedCall {
                 hash: c.txid.clone(),
             })?;
-            let orphaned = self.btc_hash(c.height).ok().as_deref() != Some(c.block.as_str());
+            let orphaned = c.height > tip || self.btc_hash(c.height)? != c.block;
             if !done && !orphaned {
                 let raw = as_hex(
                     &self
@@ -460,13 +509,14 @@ impl Federator {
                     Ok(h) => {
                         tracing::info!(btc_tx = %c.txid, scion_tx = %h, "registered payment to the federation")
                     }
-                    Err(why)
-                        if why.contains("confirmations") || why.contains("no block at height") =>
-                    {
-                        continue
+                    // Refusals that no later round can change.
+                    Err(why) if why.contains("64-byte") || why.contains("pays more than") => {
+                        tracing::warn!(btc_tx = %c.txid, %why, "the Bridge refuses this payment for good")
                     }
+                    // Too few confirmations, or the Bridge's Bitcoin chain is behind: retry.
                     Err(why) => {
-                        tracing::warn!(btc_tx = %c.txid, %why, "the Bridge refuses this payment; dropping it")
+                        tracing::debug!(btc_tx = %c.txid, %why, "payment not registrable yet");
+                        continue;
                     }
                 }
             }
@@ -491,32 +541,45 @@ impl Federator {
         Ok(())
     }
 
+    /// The value of a Bitcoin output, read from its transaction (in its block when the
+    /// federator saw it paid, so bitcoind needs no -txindex).
+    fn output_value(
+        &self,
+        op: &bitcoin::OutPoint,
+        cache: &mut HashMap<Txid, Transaction>,
+    ) -> Result<u64> {
+        let tx = match cache.entry(op.txid) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let txid = op.txid.to_string();
+                let params = match self.progress.payments.get(&txid) {
+                    Some(block) => json!([txid, false, block]),
+                    None => json!([txid, false]),
+                };
+                let raw = self.btc.get("getrawtransaction", params)?;
+                v.insert(deserialize(&as_hex(&raw)?)?)
+            }
+        };
+        tx.output
+            .get(op.vout as usize)
+            .map(|o| o.value.to_sat())
+            .ok_or_else(|| eyre!("peg-out input {op} does not exist on Bitcoin"))
+    }
+
     /// Signs every peg-out waiting for signatures that this federator has not signed.
     fn sign(&mut self) -> Result<()> {
         let state = self.view(getStateForBtcReleaseClientCall {})?;
         let mut prevs: HashMap<Txid, Transaction> = HashMap::new();
         for (hash, tx) in parse_release_state(&state)? {
-            if self.progress.signed.contains(&hash) {
+            let id = format!("{hash}:{}", tx.compute_txid());
+            if self.progress.signed.contains(&id) {
                 continue;
             }
-            let mut amounts = Vec::with_capacity(tx.input.len());
-            for input in &tx.input {
-                let op = input.previous_output;
-                let prev = match prevs.entry(op.txid) {
-                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        let raw = self
-                            .btc
-                            .get("getrawtransaction", json!([op.txid.to_string(), false]))?;
-                        v.insert(deserialize(&as_hex(&raw)?)?)
-                    }
-                };
-                let out = prev
-                    .output
-                    .get(op.vout as usize)
-                    .ok_or_else(|| eyre!("peg-out input {op} does not exist on Bitcoin"))?;
-                amounts.push(out.value.to_sat());
-            }
+            let amounts = tx
+                .input
+                .iter()
+                .map(|i| self.output_value(&i.previous_output, &mut prevs))
+                .collect::<Result<Vec<u64>>>()?;
             let sigs = sign_inputs(&tx, &amounts, &self.redeem, &self.key)?;
             let call = addSignatureCall {
                 pubkey: self.btc_key.to_vec().into(),
@@ -527,54 +590,74 @@ impl Federator {
                 Ok(h) => {
                     tracing::info!(pegout = %hash, btc_tx = %tx.compute_txid(), scion_tx = %h, "signed peg-out")
                 }
-                Err(why) if why.contains("already signed") || why.contains("no peg-out waits") => {}
+                Err(why) if why.contains("already signed") => {}
                 Err(why) => {
                     tracing::warn!(pegout = %hash, %why, "addSignature refused");
                     continue;
                 }
             }
-            self.progress.signed.push(hash);
+            self.progress.signed.push(id);
             self.save()?;
         }
         Ok(())
     }
 
-    /// Broadcasts the signed peg-outs released since the last round.
+    /// Broadcasts the peg-outs released since the last round (reading a few blocks back, in
+    /// case a Scion reorg moved them), and rebroadcasts those not yet confirmed.
     fn broadcast(&mut self) -> Result<()> {
         let head = as_u64(&self.scion.get("eth_blockNumber", json!([]))?)?;
-        if head < self.progress.logs_from {
-            return Ok(());
-        }
+        let from = self.progress.logs_from.saturating_sub(LOG_WINDOW);
         let topic = format!("{:#x}", IBridge::release_btc::SIGNATURE_HASH);
         let logs = self.scion.get(
             "eth_getLogs",
-            json!([{"fromBlock": format!("{:#x}", self.progress.logs_from), "toBlock": format!("{head:#x}"),
+            json!([{"fromBlock": format!("{from:#x}"), "toBlock": format!("{head:#x}"),
                    "address": BRIDGE, "topics": [topic]}]),
         )?;
         for log in logs.as_array().cloned().unwrap_or_default() {
             let topics: Vec<B256> = serde_json::from_value(log["topics"].clone())?;
             let data =
                 alloy_primitives::LogData::new_unchecked(topics, as_hex(&log["data"])?.into());
-            let Some((hash, raw)) = release_from_log(&data) else {
-                continue;
-            };
-            let tx: Transaction = deserialize(&raw)?;
-            match self
-                .btc
-                .call("sendrawtransaction", json!([hex::encode(&raw)]))?
-            {
-                Ok(_) => {
-                    tracing::info!(pegout = %hash, btc_tx = %tx.compute_txid(), "broadcast peg-out")
-                }
-                // Another federator was first.
-                Err(e) if e.code == -27 || e.message.contains("already") => {}
-                Err(e) => {
-                    tracing::error!(pegout = %hash, code = e.code, message = %e.message, "Bitcoin refused the peg-out")
+            if let Some((hash, raw)) = release_from_log(&data) {
+                let txid = deserialize::<Transaction>(&raw)?.compute_txid().to_string();
+                let raw = hex::encode(raw);
+                if !self.progress.unconfirmed.contains(&raw)
+                    && !self.progress.confirmed.contains(&txid)
+                {
+                    tracing::info!(pegout = %hash, "peg-out released");
+                    self.progress.unconfirmed.push(raw);
                 }
             }
         }
         self.progress.logs_from = head + 1;
-        self.save()
+        self.save()?;
+        for raw in self.progress.unconfirmed.clone() {
+            let tx: Transaction = deserialize(&hex::decode(&raw)?)?;
+            let txid = tx.compute_txid();
+            let keep = match self.btc.call("sendrawtransaction", json!([raw]))? {
+                // Accepted, or already in the mempool: keep until it confirms.
+                Ok(_) => {
+                    tracing::debug!(btc_tx = %txid, "peg-out in the mempool");
+                    true
+                }
+                // In a block (-27), or its inputs are spent, which means confirmed (-25).
+                Err(e) if e.code == -27 || e.code == -25 => {
+                    tracing::info!(btc_tx = %txid, "peg-out confirmed on Bitcoin");
+                    false
+                }
+                Err(e) => {
+                    tracing::error!(btc_tx = %txid, code = e.code, message = %e.message, "Bitcoin refuses the peg-out; retrying");
+                    true
+                }
+            };
+            if !keep {
+                self.progress.unconfirmed.retain(|r| r != &raw);
+                self.progress.confirmed.push(txid.to_string());
+                let n = self.progress.confirmed.len();
+                self.progress.confirmed.drain(..n.saturating_sub(64));
+                self.save()?;
+            }
+        }
+        Ok(())
     }
 }
 
