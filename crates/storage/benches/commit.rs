@@ -1,0 +1,118 @@
+//! State root and MDBX commit of one block, with 10,000 and with 1,000,000 accounts in state:
+//! how commit cost grows with the state (issue 7's "≤ 2× the time" target).
+//!
+//! Each block changes 1,000 accounts: 900 balance updates of existing accounts (random, so
+//! spread over the trie) and 100 new accounts. `prepare` is the state root (trie updates and
+//! node reads), `commit` is prepare plus the durable MDBX write transaction.
+
+use alloy_primitives::{keccak256, Address, U256};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use scion_storage::{BlockInfo, Store};
+use scion_types::{
+    AccountChange, AccountInfo, Block, ChainSpec, Header, StateChanges, KECCAK_EMPTY,
+};
+use std::cell::Cell;
+
+fn addr(i: u64) -> Address {
+    Address::from_slice(&keccak256(i.to_be_bytes())[12..])
+}
+
+fn account(balance: u64) -> AccountChange {
+    AccountChange {
+        info: Some(AccountInfo {
+            nonce: 0,
+            balance: U256::from(balance),
+            code_hash: KECCAK_EMPTY,
+            new_code: None,
+        }),
+        wiped: false,
+        storage: Default::default(),
+    }
+}
+
+fn commit(store: &Store, changes: &StateChanges) {
+    let update = store.prepare_state(changes).unwrap();
+    let head = store.head().unwrap();
+    let header = Header {
+        number: head.number + 1,
+        parent_hash: head.hash(),
+        state_root: update.state_root,
+        ..Default::default()
+    };
+    let block = Block {
+        header,
+        transactions: vec![],
+        uncles: vec![],
+    };
+    store
+        .commit_block(&block, BlockInfo::default(), &[], &[], changes, &update)
+        .unwrap();
+}
+
+/// A store holding `n` accounts, filled 50,000 per block.
+fn filled(n: u64) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut spec = ChainSpec::dev();
+    spec.alloc.clear();
+    store.init_genesis(&spec).unwrap();
+    let mut i = 0;
+    while i < n {
+        let mut c = StateChanges::default();
+        for j in i..(i + 50_000).min(n) {
+            c.accounts.insert(addr(j), account(1_000 + j));
+        }
+        commit(&store, &c);
+        i += 50_000;
+    }
+    (dir, store)
+}
+
+fn block_changes(n: u64, round: u64) -> StateChanges {
+    let mut c = StateChanges::default();
+    for k in 0..900u64 {
+        let i = u64::from_be_bytes(
+            keccak256([round.to_be_bytes(), k.to_be_bytes()].concat()).0[..8]
+                .try_into()
+                .unwrap(),
+        ) % n;
+        c.accounts.insert(addr(i), account(round * 7 + k));
+    }
+    for k in 0..100u64 {
+        c.accounts.insert(addr(n + round * 100 + k), account(5));
+    }
+    c
+}
+
+fn bench(c: &mut Criterion) {
+    let sizes: Vec<u64> = std::env::var("SCION_BENCH_ACCOUNTS")
+        .map(|s| s.split(',').map(|x| x.parse().unwrap()).collect())
+        .unwrap_or_else(|_| vec![10_000, 1_000_000]);
+    let mut g = c.benchmark_group("state");
+    g.sample_size(20);
+    for n in sizes {
+        let (_dir, store) = filled(n);
+        let round = Cell::new(1u64);
+        g.bench_function(format!("prepare 1000 changes, {n} accounts"), |b| {
+            b.iter_batched(
+                || block_changes(n, round.get()),
+                |ch| store.prepare_state(&ch).unwrap(),
+                BatchSize::SmallInput,
+            )
+        });
+        g.bench_function(format!("prepare+commit 1000 changes, {n} accounts"), |b| {
+            b.iter_batched(
+                || {
+                    round.set(round.get() + 1);
+                    block_changes(n, round.get())
+                },
+                |ch| commit(&store, &ch),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
