@@ -87,9 +87,19 @@ pub(crate) fn now() -> u64 {
 
 impl Chain {
     /// Opens the chain in `datadir`, writing genesis on first use.
-    pub fn open(datadir: &Path, mut spec: ChainSpec) -> Result<Self, ChainError> {
+    pub fn open(datadir: &Path, spec: ChainSpec) -> Result<Self, ChainError> {
+        Self::open_with(datadir, spec, true)
+    }
+
+    /// Opens the chain; with `durable` false, block commits are flushed to disk only by
+    /// [`Store::sync`] (for bulk import: a crash keeps an earlier consistent head).
+    pub fn open_with(
+        datadir: &Path,
+        mut spec: ChainSpec,
+        durable: bool,
+    ) -> Result<Self, ChainError> {
         let exec = ExecEnv::prepare(&mut spec)?;
-        let store = Store::open(datadir)?;
+        let store = Store::open_with(datadir, durable)?;
         store.init_genesis(&spec)?;
         let head = store.head()?;
         Ok(Self {

@@ -44,6 +44,13 @@ pub fn export(chain: &Chain, path: &Path, from: u64, to: Option<u64>) -> eyre::R
 /// Imports the blocks in `path` in order. Genesis (block 0) must be this chain's and is
 /// skipped; any invalid block stops the import with its reason.
 pub fn import(chain: &Chain, path: &Path) -> eyre::Result<ImportStats> {
+    let result = import_blocks(chain, path);
+    // Whatever was imported is flushed, also when a block fails.
+    chain.store().sync()?;
+    result
+}
+
+fn import_blocks(chain: &Chain, path: &Path) -> eyre::Result<ImportStats> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)?.read_to_end(&mut bytes)?;
     let mut rest = bytes.as_slice();

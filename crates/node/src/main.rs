@@ -80,9 +80,9 @@ fn chain_spec(a: ChainArgs) -> eyre::Result<(ChainSpec, PathBuf)> {
     Ok((spec, datadir))
 }
 
-fn open_chain(a: ChainArgs) -> eyre::Result<scion_chain::Chain> {
+fn open_chain(a: ChainArgs, durable: bool) -> eyre::Result<scion_chain::Chain> {
     let (spec, datadir) = chain_spec(a)?;
-    Ok(scion_chain::Chain::open(&datadir, spec)?)
+    Ok(scion_chain::Chain::open_with(&datadir, spec, durable)?)
 }
 
 fn default_datadir(spec: &ChainSpec) -> PathBuf {
@@ -220,12 +220,14 @@ async fn main() -> eyre::Result<()> {
             node.stop().await;
         }
         Command::Export(a) => {
-            let chain = open_chain(a.chain)?;
+            let chain = open_chain(a.chain, true)?;
             let n = scion_node::export::export(&chain, &a.file, a.from, a.to)?;
             println!("exported {n} blocks to {}", a.file.display());
         }
         Command::Import(a) => {
-            let chain = open_chain(a.chain)?;
+            // Blocks are flushed to disk once, at the end (or on error): an interrupted import
+            // keeps a consistent earlier head and can be run again.
+            let chain = open_chain(a.chain, false)?;
             let start = std::time::Instant::now();
             let s = scion_node::export::import(&chain, &a.file)?;
             let secs = start.elapsed().as_secs_f64();

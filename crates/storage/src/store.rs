@@ -11,7 +11,7 @@ use alloy_rlp::{Decodable, RlpDecodable, RlpEncodable};
 use scion_types::{Account, Block, ChainSpec, Header, StateChanges, EMPTY_ROOT};
 use signet_libmdbx::{
     tx::aliases::{RoTxSync, RwTxSync},
-    DatabaseFlags, Environment, Geometry, WriteFlags,
+    DatabaseFlags, Environment, EnvironmentFlags, Geometry, Mode, SyncMode, WriteFlags,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -87,11 +87,27 @@ fn be(n: u64) -> [u8; 8] {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database in `dir`.
+    /// Opens (creating if needed) the database in `dir`; every commit is durable.
     pub fn open(dir: &Path) -> Result<Self, StorageError> {
+        Self::open_with(dir, true)
+    }
+
+    /// Opens the database; with `durable` false, commits are not flushed to disk one by one
+    /// (MDBX's SafeNoSync: a crash keeps the database consistent at an earlier commit) until
+    /// [`Store::sync`]. For bulk import, which can simply be run again.
+    pub fn open_with(dir: &Path, durable: bool) -> Result<Self, StorageError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError::Io(format!("{}: {e}", dir.display())))?;
+        let sync_mode = if durable {
+            SyncMode::Durable
+        } else {
+            SyncMode::SafeNoSync
+        };
         let env = Environment::builder()
+            .set_flags(EnvironmentFlags {
+                mode: Mode::ReadWrite { sync_mode },
+                ..Default::default()
+            })
             .set_max_dbs(tables::ALL.len() + 4)
             .set_geometry(Geometry {
                 size: Some(0..(1usize << 40)),
@@ -106,6 +122,12 @@ impl Store {
         }
         txn.commit()?;
         Ok(Self { env })
+    }
+
+    /// Flushes every commit to disk.
+    pub fn sync(&self) -> Result<(), StorageError> {
+        self.env.sync(true)?;
+        Ok(())
     }
 
     pub(crate) fn env(&self) -> &Environment {
