@@ -331,8 +331,9 @@ pub fn workload(
     p: Pricing,
     count: u64,
     token: Option<Address>,
+    fresh: bool,
 ) -> eyre::Result<Vec<Vec<(String, B256)>>> {
-    let to = Address::repeat_byte(0x5c);
+    let sink = Address::repeat_byte(0x5c);
     let n = keys.len().max(1) as u64;
     let keys = Arc::new(keys.to_vec());
     let mut out = Vec::with_capacity(keys.len());
@@ -340,6 +341,12 @@ pub fn workload(
         let share = count / n + u64::from((i as u64) < count % n);
         let mut txs = Vec::with_capacity(share as usize);
         for nonce in 0..share {
+            let to = if fresh {
+                let seed = [&(i as u64).to_be_bytes()[..], &nonce.to_be_bytes()].concat();
+                Address::from_slice(&alloy_primitives::keccak256(seed)[12..])
+            } else {
+                sink
+            };
             txs.push(match token {
                 None => sign(
                     k,

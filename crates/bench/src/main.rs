@@ -74,6 +74,10 @@ struct Args {
     /// constructor takes the initial supply, minted to the deployer.
     #[arg(long)]
     erc20: Option<std::path::PathBuf>,
+    /// Send every ETH transfer to a new address, so that each one creates an account (state
+    /// growth and memory measurements).
+    #[arg(long = "fresh-recipients")]
+    fresh_recipients: bool,
     /// A label for the output line.
     #[arg(long, default_value = "node")]
     label: String,
@@ -251,7 +255,7 @@ async fn transfers(args: Args) -> eyre::Result<()> {
         token.map(|t| (t, per)),
     )
     .await?;
-    let work = load::workload(&keys, p, args.count, token)?;
+    let work = load::workload(&keys, p, args.count, token, args.fresh_recipients)?;
     let r = load::submit(&clients, work, args.batch, &args.label).await?;
     let mut lat = r.latencies.clone();
     lat.sort();
