@@ -67,15 +67,15 @@ fn view<C: SolCall>(addr: SocketAddr, c: C) -> C::Return {
         .unwrap()
 }
 
-/// Signs and sends a transaction from `key`; returns its receipt.
-fn send_tx(
+/// Signs a transaction from `key` at its next pending nonce and submits it; returns its hash.
+fn submit(
     addr: SocketAddr,
     key: &PrivateKeySigner,
     to: TxKind,
     value: u128,
     data: Vec<u8>,
     tip: u128,
-) -> Value {
+) -> B256 {
     let nonce = quantity(&rpc(
         addr,
         "eth_getTransactionCount",
@@ -85,7 +85,7 @@ fn send_tx(
         chain_id: 7773,
         nonce: nonce as u64,
         gas_limit: 500_000,
-        max_fee_per_gas: 20_000_000_000,
+        max_fee_per_gas: 50_000_000_000,
         max_priority_fee_per_gas: tip,
         to,
         value: U256::from(value),
@@ -95,7 +95,20 @@ fn send_tx(
     let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
     let raw = hex::encode(TxEnvelope::from(tx.into_signed(sig)).encoded_2718());
     let hash = rpc(addr, "eth_sendRawTransaction", json!([format!("0x{raw}")]));
-    wait_receipt(addr, hash.as_str().unwrap())
+    hash.as_str().unwrap().parse().unwrap()
+}
+
+/// Signs and sends a transaction from `key`; returns its receipt.
+fn send_tx(
+    addr: SocketAddr,
+    key: &PrivateKeySigner,
+    to: TxKind,
+    value: u128,
+    data: Vec<u8>,
+    tip: u128,
+) -> Value {
+    let hash = submit(addr, key, to, value, data, tip);
+    wait_receipt(addr, &format!("{hash:#x}"))
 }
 
 /// Bridge events of type `E` in blocks `from..`, with their transaction hashes.
@@ -442,26 +455,16 @@ fn peg_in_and_batched_peg_out_round_trip_with_faults() {
     let amounts = [10_000_000u64, 7_000_000, 5_000_000];
     let mut request_hashes = Vec::new();
     for (u, sat) in users[..3].iter().zip(amounts) {
-        let nonce = quantity(&rpc(
+        let value = u128::from(sat) * WEI_PER_SAT;
+        let bridge = TxKind::Call(BRIDGE.parse().unwrap());
+        request_hashes.push(submit(
             addr,
-            "eth_getTransactionCount",
-            json!([u.address(), "pending"]),
+            &u.scion,
+            bridge,
+            value,
+            vec![],
+            10_000_000_000,
         ));
-        let tx = TxEip1559 {
-            chain_id: 7773,
-            nonce: nonce as u64,
-            gas_limit: 100_000,
-            max_fee_per_gas: 50_000_000_000,
-            max_priority_fee_per_gas: 10_000_000_000,
-            to: TxKind::Call(BRIDGE.parse().unwrap()),
-            value: U256::from(u128::from(sat) * WEI_PER_SAT),
-            input: Bytes::new(),
-            ..Default::default()
-        };
-        let sig = u.scion.sign_hash_sync(&tx.signature_hash()).unwrap();
-        let raw = hex::encode(TxEnvelope::from(tx.into_signed(sig)).encoded_2718());
-        let h = rpc(addr, "eth_sendRawTransaction", json!([format!("0x{raw}")]));
-        request_hashes.push(h.as_str().unwrap().parse::<B256>().unwrap());
     }
     rpc(addr, "anvil_mine", json!([]));
     rpc(addr, "evm_setAutomine", json!([true]));
