@@ -305,6 +305,13 @@ async fn calls_reverts_estimates_logs_and_fee_history() {
         assert_eq!(e["error"]["code"], 3, "{e}");
         let gas = rpc(addr, "eth_estimateGas", json!([{"from": DEV_ADDR0, "to": DEV_ADDR1, "value": "0x1"}]));
         assert_eq!(gas, "0x5208");
+        // A call that counts to n: short ones finish within the fast path's budget, a long
+        // one is run again on the blocking pool; both give the full answer.
+        for n in [10u64, 60_000] {
+            let code = format!("61{n:04x}60005b6001019060019003908160055760005260206000f3");
+            let out = rpc(addr, "eth_call", json!([{"data": format!("0x{code}")}, "latest"]));
+            assert_eq!(quantity(&out), n as u128, "{out}");
+        }
         // Multicall3 is predeployed: getBlockNumber() answers.
         let out = rpc(addr, "eth_call", json!([{"to": "0xcA11bde05977b3631167028862bE2a173976CA11", "data": "0x42cbb15c"}]));
         assert_eq!(quantity(&out), 1);

@@ -3,21 +3,18 @@
 //! waits until every receipt is available, and prints transactions per second.
 
 mod load;
+mod read;
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{hex, TxKind, U256};
-use alloy_signer::SignerSync;
+use alloy_primitives::{hex, U256};
 use alloy_signer_local::PrivateKeySigner;
 use clap::Parser;
-use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
-use jsonrpsee::rpc_params;
 use serde_json::Value;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Dev account 0 of the standard test mnemonic: funded on Scion's dev chain and on anvil.
-const DEV_KEY0: &str = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+pub(crate) const DEV_KEY0: &str =
+    "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
 #[derive(Parser)]
 #[command(about = "Load for any Ethereum JSON-RPC endpoint: transfers to receipts, or reads")]
@@ -35,22 +32,22 @@ enum Command {
 }
 
 #[derive(clap::Args)]
-struct ReadArgs {
+pub(crate) struct ReadArgs {
     /// JSON-RPC URL.
     #[arg(long, default_value = "http://127.0.0.1:8545")]
-    rpc: String,
+    pub(crate) rpc: String,
     /// Concurrent connections.
     #[arg(long, default_value_t = 16)]
-    concurrency: usize,
+    pub(crate) concurrency: usize,
     /// Seconds to run.
     #[arg(long, default_value_t = 10)]
-    seconds: u64,
+    pub(crate) seconds: u64,
     /// `call` or `balance`.
     #[arg(long, default_value = "call")]
-    method: String,
+    pub(crate) method: String,
     /// A label for the output line.
     #[arg(long, default_value = "node")]
-    label: String,
+    pub(crate) label: String,
 }
 
 #[derive(clap::Args)]
@@ -83,7 +80,7 @@ struct Args {
     label: String,
 }
 
-fn hex_u(v: &Value) -> eyre::Result<u128> {
+pub(crate) fn hex_u(v: &Value) -> eyre::Result<u128> {
     let s = v
         .as_str()
         .ok_or_else(|| eyre::eyre!("expected a hex quantity, got {v}"))?;
@@ -94,130 +91,8 @@ fn hex_u(v: &Value) -> eyre::Result<u128> {
 async fn main() -> eyre::Result<()> {
     match Cli::parse().command {
         Command::Transfers(a) => transfers(a).await,
-        Command::Read(a) => read(a).await,
+        Command::Read(a) => read::read(a).await,
     }
-}
-
-/// Init code that stores 42 in slot 0 and deploys `PUSH1 0 SLOAD PUSH1 0 MSTORE PUSH1 32
-/// PUSH1 0 RETURN`: every eth_call reads a storage slot, as balanceOf does.
-const SLOT_READER_INIT: &str = "0x602a600055600b6011600039600b6000f360005460005260206000f3";
-
-async fn read(args: ReadArgs) -> eyre::Result<()> {
-    let setup: HttpClient = HttpClientBuilder::default().build(&args.rpc)?;
-    let key: PrivateKeySigner = DEV_KEY0.parse()?;
-    let target = if args.method == "call" {
-        let chain_id = hex_u(
-            &setup
-                .request::<Value, _>("eth_chainId", rpc_params![])
-                .await?,
-        )? as u64;
-        let nonce = hex_u(
-            &setup
-                .request::<Value, _>(
-                    "eth_getTransactionCount",
-                    rpc_params![key.address(), "pending"],
-                )
-                .await?,
-        )? as u64;
-        let gas_price = hex_u(
-            &setup
-                .request::<Value, _>("eth_gasPrice", rpc_params![])
-                .await?,
-        )?;
-        let tx = TxEip1559 {
-            chain_id,
-            nonce,
-            gas_limit: 200_000,
-            max_fee_per_gas: gas_price * 4,
-            max_priority_fee_per_gas: 1_000_000_000.min(gas_price),
-            to: TxKind::Create,
-            input: hex::decode(SLOT_READER_INIT)?.into(),
-            ..Default::default()
-        };
-        let sig = key.sign_hash_sync(&tx.signature_hash())?;
-        let env = TxEnvelope::from(tx.into_signed(sig));
-        let raw = format!("0x{}", hex::encode(env.encoded_2718()));
-        setup
-            .request::<Value, _>("eth_sendRawTransaction", rpc_params![raw])
-            .await?;
-        let receipt = loop {
-            let r: Value = setup
-                .request("eth_getTransactionReceipt", rpc_params![*env.tx_hash()])
-                .await?;
-            if !r.is_null() {
-                break r;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        };
-        let contract = receipt["contractAddress"]
-            .as_str()
-            .ok_or_else(|| eyre::eyre!("no contract: {receipt}"))?
-            .to_string();
-        let out: Value = setup
-            .request(
-                "eth_call",
-                rpc_params![serde_json::json!({"to": contract}), "latest"],
-            )
-            .await?;
-        eyre::ensure!(hex_u(&out)? == 42, "the reader returned {out}");
-        contract
-    } else {
-        key.address().to_string()
-    };
-    let deadline = Instant::now() + Duration::from_secs(args.seconds);
-    let mut tasks = Vec::new();
-    for _ in 0..args.concurrency {
-        // One client, and so one connection, per worker.
-        let client: HttpClient = HttpClientBuilder::default().build(&args.rpc)?;
-        let (method, target) = (args.method.clone(), target.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                let r: Result<Value, _> = if method == "call" {
-                    client
-                        .request(
-                            "eth_call",
-                            rpc_params![serde_json::json!({"to": target}), "latest"],
-                        )
-                        .await
-                } else {
-                    client
-                        .request("eth_getBalance", rpc_params![target.clone(), "latest"])
-                        .await
-                };
-                r?;
-                lat.push(t.elapsed());
-            }
-            Ok::<_, eyre::Report>(lat)
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    all.sort();
-    let pct = |p: f64| {
-        all.get(((all.len().max(1) - 1) as f64 * p) as usize)
-            .map(|d| d.as_secs_f64() * 1000.0)
-            .unwrap_or(0.0)
-    };
-    println!(
-        "{}: eth_{} at {} connections: {} requests in {}s, {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
-        args.label,
-        if args.method == "call" {
-            "call"
-        } else {
-            "getBalance"
-        },
-        args.concurrency,
-        all.len(),
-        args.seconds,
-        all.len() as f64 / args.seconds as f64,
-        pct(0.50),
-        pct(0.99)
-    );
-    Ok(())
 }
 
 async fn transfers(args: Args) -> eyre::Result<()> {

@@ -221,7 +221,7 @@ impl Chain {
         block.header.btc_header = btc_header.into();
         block.header.merkle_proof = merkle_proof.into();
         block.header.compressed_coinbase = compressed_coinbase.into();
-        self.import_with(block, Some(&template))
+        self.import_with(block, Some(&template), None)
     }
 
     /// Dev: builds a block from the pending transactions, seals it with a real merged-mining

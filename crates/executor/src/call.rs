@@ -2,12 +2,18 @@
 
 use crate::block::invalid_tx_message;
 use crate::{cfg_env, BlockParams, ExecError};
-use alloy_primitives::{Bytes, U256};
+use alloy_primitives::{Address, Bytes, U256};
 use revm::context::result::{EVMError, ExecutionResult};
 use revm::context::{Context, TxEnv};
 use revm::database::CacheDB;
 use revm::database_interface::DatabaseRef;
 use revm::handler::{ExecuteEvm, MainBuilder, MainContext};
+use revm::inspector::{InspectEvm, Inspector};
+use revm::interpreter::interpreter_types::Jumps;
+use revm::interpreter::{
+    CallInputs, CallOutcome as InterpCallOutcome, InstructionResult, Interpreter,
+};
+use revm::primitives::AddressSet;
 
 /// Ethereum's per-transaction gas cap since Osaka (EIP-7825): what estimates may not exceed.
 pub const TX_GAS_CAP: u64 = 1 << 24;
@@ -62,6 +68,65 @@ where
     DB: DatabaseRef,
     DB::Error: std::fmt::Display,
 {
+    let (cfg, block) = call_env(env, params, &tx, for_estimate);
+    let mut evm = Context::mainnet()
+        .with_db(CacheDB::new(db))
+        .with_block(block)
+        .with_cfg(cfg)
+        .build_mainnet()
+        .with_precompiles(env.precompiles());
+    outcome(evm.transact(tx).map(|r| r.result))
+}
+
+/// Work units a [`call_bounded`] may spend: one per instruction, [`STATE_ACCESS_COST`] per
+/// instruction that may read the database or start a frame.
+pub const CALL_BUDGET: u64 = 20_000;
+
+/// What an instruction that may read the database (or start a frame) counts against the budget.
+pub const STATE_ACCESS_COST: u64 = 50;
+
+/// Like [`call`], but gives up (returns `None`) once the call has done [`CALL_BUDGET`] work or
+/// calls a precompile other than ecrecover, sha256, ripemd160 and identity. The RPC server runs
+/// calls this way on its async workers and moves only the ones that give up to the blocking
+/// pool, which runs them again from the start with [`call`]: the budget never changes a result,
+/// because a call either finishes within it untouched or is run again whole.
+pub fn call_bounded<DB>(
+    db: &DB,
+    env: &crate::ExecEnv,
+    params: &BlockParams,
+    tx: TxEnv,
+) -> Result<Option<CallOutcome>, ExecError>
+where
+    DB: DatabaseRef,
+    DB::Error: std::fmt::Display,
+{
+    let (cfg, block) = call_env(env, params, &tx, false);
+    let precompiles = env.precompiles();
+    let budget = Budget {
+        precompiles: precompiles.addresses().clone(),
+        left: CALL_BUDGET,
+        exceeded: false,
+    };
+    let mut evm = Context::mainnet()
+        .with_db(CacheDB::new(db))
+        .with_block(block)
+        .with_cfg(cfg)
+        .build_mainnet_with_inspector(budget)
+        .with_precompiles(precompiles);
+    let result = evm.inspect_tx(tx).map(|r| r.result);
+    if evm.inspector.exceeded {
+        return Ok(None);
+    }
+    outcome(result).map(Some)
+}
+
+/// The configuration and block of a call: no nonce or chain id check, no base fee at price 0.
+fn call_env(
+    env: &crate::ExecEnv,
+    params: &BlockParams,
+    tx: &TxEnv,
+    for_estimate: bool,
+) -> (revm::context::CfgEnv, revm::context::BlockEnv) {
     let mut cfg = cfg_env(env.chain_id);
     cfg.disable_nonce_check = true;
     // A call is not a signed transaction: its chain id is not checked (as in geth).
@@ -75,14 +140,14 @@ where
     if tx.gas_price == 0 {
         block.basefee = 0;
     }
-    let mut evm = Context::mainnet()
-        .with_db(CacheDB::new(db))
-        .with_block(block)
-        .with_cfg(cfg)
-        .build_mainnet()
-        .with_precompiles(env.precompiles());
-    let result = match evm.transact(tx) {
-        Ok(r) => r.result,
+    (cfg, block)
+}
+
+fn outcome<E: std::fmt::Display>(
+    result: Result<ExecutionResult, EVMError<E>>,
+) -> Result<CallOutcome, ExecError> {
+    let result = match result {
+        Ok(r) => r,
         Err(EVMError::Transaction(e)) => {
             return Err(ExecError::InvalidTransaction {
                 index: 0,
@@ -103,6 +168,56 @@ where
             gas_used,
         },
     })
+}
+
+/// Counts a bounded call's work; once it is spent, every frame halts at its next instruction.
+struct Budget {
+    precompiles: AddressSet,
+    left: u64,
+    exceeded: bool,
+}
+
+impl Budget {
+    fn spend(&mut self, units: u64) {
+        match self.left.checked_sub(units) {
+            Some(left) => self.left = left,
+            None => {
+                self.left = 0;
+                self.exceeded = true;
+            }
+        }
+    }
+}
+
+impl<CTX> Inspector<CTX> for Budget {
+    fn step(&mut self, interp: &mut Interpreter, _ctx: &mut CTX) {
+        let units = match interp.bytecode.opcode() {
+            // BALANCE, EXTCODESIZE, EXTCODECOPY, EXTCODEHASH, SLOAD, CREATE, CALL, CALLCODE,
+            // DELEGATECALL, CREATE2, STATICCALL.
+            0x31 | 0x3b | 0x3c | 0x3f | 0x54 | 0xf0 | 0xf1 | 0xf2 | 0xf4 | 0xf5 | 0xfa => {
+                STATE_ACCESS_COST
+            }
+            _ => 1,
+        };
+        self.spend(units);
+        if self.exceeded {
+            interp.halt(InstructionResult::OutOfGas);
+        }
+    }
+
+    fn call(&mut self, _ctx: &mut CTX, inputs: &mut CallInputs) -> Option<InterpCallOutcome> {
+        let a = inputs.bytecode_address;
+        let cheap = (1..=4).any(|n| a == Address::with_last_byte(n));
+        if (self.precompiles.contains(&a) && !cheap) || self.exceeded {
+            self.exceeded = true;
+            return Some(InterpCallOutcome::new_oog(
+                inputs.gas_limit,
+                inputs.return_memory_offset.clone(),
+                inputs.reservoir,
+            ));
+        }
+        None
+    }
 }
 
 /// The least gas limit with which `tx` succeeds, by binary search between the gas it used

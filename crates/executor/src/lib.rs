@@ -16,7 +16,10 @@ mod trace;
 mod tx;
 
 pub use block::{execute_block, invalid_tx_message, BlockOutcome, Mode, Rejected};
-pub use call::{call, estimate_gas, gas_allowance, CallOutcome, TX_GAS_CAP};
+pub use call::{
+    call, call_bounded, estimate_gas, gas_allowance, CallOutcome, CALL_BUDGET, STATE_ACCESS_COST,
+    TX_GAS_CAP,
+};
 pub use precompiles::ScionPrecompiles;
 pub use simulate::{simulate, AccountOverride, SimBlock, SimOutcome};
 pub use trace::{trace, Traced};

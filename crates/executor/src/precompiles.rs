@@ -22,6 +22,11 @@ pub struct ScionPrecompiles {
 }
 
 impl ScionPrecompiles {
+    /// Every precompile's address (the Bridge's included).
+    pub fn addresses(&self) -> &AddressSet {
+        &self.warm
+    }
+
     /// Sets the signed transaction about to run (`None` for calls, which have no signature).
     pub fn set_tx(&mut self, tx: Option<TxEnvelope>) {
         self.tx = tx;

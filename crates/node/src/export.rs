@@ -2,6 +2,8 @@
 //! Import goes through the normal import path: every header, proof and state root is checked,
 //! and every transaction is executed again.
 
+use alloy_consensus::transaction::SignerRecoverable;
+use alloy_primitives::Address;
 use scion_chain::{Chain, ImportResult};
 use scion_types::Block;
 use std::io::{BufWriter, Read, Write};
@@ -53,11 +55,46 @@ pub fn import(chain: &Chain, path: &Path) -> eyre::Result<ImportStats> {
 fn import_blocks(chain: &Chain, path: &Path) -> eyre::Result<ImportStats> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)?.read_to_end(&mut bytes)?;
-    let mut rest = bytes.as_slice();
+    // Decoding and sender recovery (libsecp256k1, most of an import's CPU) run on other
+    // threads, a chunk of blocks ahead of execution and commit on this one.
+    let (tx, rx) =
+        std::sync::mpsc::sync_channel::<eyre::Result<(Block, Option<Vec<Address>>)>>(2 * CHUNK);
+    let reader = std::thread::spawn(move || {
+        let mut rest = bytes.as_slice();
+        let mut index = 0u64;
+        while !rest.is_empty() {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            while chunk.len() < CHUNK && !rest.is_empty() {
+                match <Block as alloy_rlp::Decodable>::decode(&mut rest) {
+                    Ok(block) => chunk.push(block),
+                    Err(e) => {
+                        let _ = tx.send(Err(eyre::eyre!("block {index} in the file: {e}")));
+                        return;
+                    }
+                }
+                index += 1;
+            }
+            let senders = recover_chunk(&chunk);
+            for item in chunk.into_iter().zip(senders) {
+                if tx.send(Ok(item)).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let result = import_decoded(chain, rx);
+    // On an early error the receiver is gone, so the reader stops at its next send.
+    let _ = reader.join();
+    result
+}
+
+fn import_decoded(
+    chain: &Chain,
+    rx: std::sync::mpsc::Receiver<eyre::Result<(Block, Option<Vec<Address>>)>>,
+) -> eyre::Result<ImportStats> {
     let mut stats = ImportStats::default();
-    while !rest.is_empty() {
-        let block = <Block as alloy_rlp::Decodable>::decode(&mut rest)
-            .map_err(|e| eyre::eyre!("block {} in the file: {e}", stats.imported + stats.known))?;
+    for item in rx {
+        let (block, senders) = item?;
         if block.header.number == 0 {
             let genesis = chain.store().canonical_hash(0)?;
             eyre::ensure!(
@@ -73,7 +110,10 @@ fn import_blocks(chain: &Chain, path: &Path) -> eyre::Result<ImportStats> {
             block.header.gas_used,
             block.header.number,
         );
-        let r = chain.import_block(block)?;
+        let r = match senders {
+            Some(senders) => chain.import_recovered(block, senders)?,
+            None => chain.import_block(block)?,
+        };
         match r.result {
             ImportResult::ImportedBest | ImportResult::ImportedNotBest => {
                 stats.imported += 1;
@@ -91,4 +131,43 @@ fn import_blocks(chain: &Chain, path: &Path) -> eyre::Result<ImportStats> {
         }
     }
     Ok(stats)
+}
+
+/// Blocks decoded and recovered together by the import's reader.
+const CHUNK: usize = 32;
+
+/// Each block's senders, recovered on every core; `None` for a block with a bad signature,
+/// which the import then recovers itself and reports.
+fn recover_chunk(blocks: &[Block]) -> Vec<Option<Vec<Address>>> {
+    let txs: Vec<_> = blocks.iter().flat_map(|b| &b.transactions).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = txs.len().div_ceil(threads).max(1);
+    let recovered: Option<Vec<Option<Address>>> = std::thread::scope(|s| {
+        let parts: Vec<_> = txs
+            .chunks(per)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|t| t.recover_signer().ok())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(txs.len());
+        for part in parts {
+            all.extend(part.join().ok()?);
+        }
+        Some(all)
+    });
+    let Some(recovered) = recovered else {
+        return vec![None; blocks.len()];
+    };
+    let mut it = recovered.into_iter();
+    blocks
+        .iter()
+        .map(|b| {
+            let senders: Vec<_> = it.by_ref().take(b.transactions.len()).collect();
+            senders.into_iter().collect::<Option<Vec<_>>>()
+        })
+        .collect()
 }

@@ -11,7 +11,7 @@ use alloy_rpc_types_eth::{
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use revm::context::TxEnv;
-use scion_executor::{call, estimate_gas, gas_allowance, BlockParams, CallOutcome};
+use scion_executor::{call, call_bounded, estimate_gas, gas_allowance, BlockParams, CallOutcome};
 use scion_storage::StateDb;
 use scion_types::Header;
 use serde::{Deserialize, Deserializer};
@@ -112,8 +112,8 @@ pub trait EthApi {
         block: Option<BlockId>,
     ) -> RpcResult<B256>;
     /// Executes a call without a transaction.
-    #[method(name = "call", blocking)]
-    fn call(
+    #[method(name = "call")]
+    async fn call(
         &self,
         request: Named<TransactionRequest>,
         block: Option<BlockId>,
@@ -283,6 +283,7 @@ impl Eth {
     }
 }
 
+#[jsonrpsee::core::async_trait]
 impl EthApiServer for Eth {
     fn chain_id(&self) -> RpcResult<U64> {
         Ok(U64::from(self.0.chain.chain_id()))
@@ -347,7 +348,7 @@ impl EthApiServer for Eth {
         Ok(B256::from(v))
     }
 
-    fn call(
+    async fn call(
         &self,
         Named(request): Named<TransactionRequest>,
         block: Option<BlockId>,
@@ -360,7 +361,22 @@ impl EthApiServer for Eth {
         let state = self.state(&h)?;
         let tx = self.call_env(&request, h.gas_limit)?;
         let params = Self::call_params(&h);
-        match call(&state, self.0.chain.exec(), &params, tx, false).map_err(error::exec)? {
+        // Short calls (most views) finish here on the async worker; a call that outgrows the
+        // budget runs again from the start on the blocking pool, on the same state.
+        let bounded = call_bounded(&state, self.0.chain.exec(), &params, tx.clone());
+        let outcome = match bounded.map_err(error::exec)? {
+            Some(outcome) => outcome,
+            None => {
+                let ctx = self.0.clone();
+                tokio::task::spawn_blocking(move || {
+                    call(&state, ctx.chain.exec(), &params, tx, false)
+                })
+                .await
+                .map_err(|e| error::server(format!("call task failed: {e}")))?
+                .map_err(error::exec)?
+            }
+        };
+        match outcome {
             CallOutcome::Success { output, .. } => Ok(output),
             CallOutcome::Revert { output, .. } => Err(error::revert(&output)),
             CallOutcome::Halt { reason, .. } => {
