@@ -132,6 +132,7 @@ pub async fn spawn(config: NodeConfig) -> eyre::Result<Node> {
         mining: config.mining || config.dev,
         limits: config.rpc_limits.clone(),
         dev: dev.clone(),
+        blocks: Default::default(),
     };
     let (rpc_addr, server) = scion_rpc::start(config.http_addr, ctx).await?;
     let miner = dev

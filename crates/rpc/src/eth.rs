@@ -461,14 +461,16 @@ impl EthApiServer for Eth {
         let Some(loc) = store.tx_location(hash).map_err(error::storage)? else {
             return Ok(None);
         };
-        let block = store.block(loc.block_hash).map_err(error::storage)?;
-        let block = block.ok_or_else(|| error::internal("indexed block missing"))?;
-        let senders = store.senders(loc.block_hash).map_err(error::storage)?;
-        let receipts = store
-            .receipts(loc.block_hash)
+        let data = self.0.blocks.get(store, loc.block_hash);
+        let data = data
             .map_err(error::storage)?
-            .unwrap_or_default();
-        Ok(rpc_receipt(&block, &senders, &receipts, loc.index as usize))
+            .ok_or_else(|| error::internal("indexed block missing"))?;
+        Ok(rpc_receipt(
+            &data.block,
+            &data.senders,
+            &data.receipts,
+            loc.index as usize,
+        ))
     }
 
     fn fee_history(

@@ -1,6 +1,7 @@
 //! Scion's Ethereum JSON-RPC server: jsonrpsee over HTTP and WebSocket on one port, one file
 //! per namespace, and every error mapped to its JSON-RPC code once, in `error.rs`.
 
+pub mod cache;
 pub mod convert;
 mod debug;
 mod dev;
@@ -39,6 +40,8 @@ pub struct RpcContext {
     pub limits: RpcLimits,
     /// Dev controls (evm_*, anvil_*); `None` outside --dev.
     pub dev: Option<Arc<DevState>>,
+    /// Recently read blocks, for receipt lookups.
+    pub blocks: Arc<cache::BlockCache>,
 }
 
 /// State behind the dev methods.
