@@ -41,8 +41,8 @@ impl BlockCache {
         };
         let senders = store.senders(hash)?;
         let receipts = store.receipts(hash)?.unwrap_or_default();
-        let complete = receipts.len() == block.transactions.len()
-            && senders.len() == block.transactions.len();
+        let complete =
+            receipts.len() == block.transactions.len() && senders.len() == block.transactions.len();
         let data = Arc::new(BlockData {
             block,
             senders,
