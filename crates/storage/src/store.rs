@@ -103,20 +103,13 @@ impl Store {
         } else {
             SyncMode::SafeNoSync
         };
-        // WRITEMAP without readahead, as reth opens MDBX. Linux (ext4 since 6.x) caches a file
-        // in large folios when it is read ahead or written in long runs, and writes a dirty
-        // folio back whole: a commit's scattered 4 KiB pages then cost up to 64× their size at
-        // fsync (measured: 146 MB/s of page writes became 5.7 GB/s of device writes at 1M
-        // accounts). Writing through the map with readahead off keeps the cache in single pages.
-        // A bulk import that syncs once at the end (not durable) does better with plain writes.
-        let mut builder = Environment::builder();
-        if durable {
-            builder.write_map();
-        }
-        let env = builder
+        // Not WRITEMAP: writing through the map keeps Linux's page cache in single pages and
+        // makes the 1M-account commit 25% cheaper (docs/PERFORMANCE.md), but MDBX grows the file
+        // sparsely, so a full disk then kills the process with SIGBUS instead of failing the
+        // commit with an error. A benchmark hit exactly that.
+        let env = Environment::builder()
             .set_flags(EnvironmentFlags {
                 mode: Mode::ReadWrite { sync_mode },
-                no_rdahead: true,
                 ..Default::default()
             })
             .set_max_dbs(tables::ALL.len() + 4)
