@@ -3,11 +3,8 @@
 //! HTTP/1.1 client that writes one pre-encoded request and reads one reply, so that the load
 //! tool, which shares the machine with the node, spends as little CPU per request as it can.
 
-use crate::{hex_u, ReadArgs, DEV_KEY0};
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{hex, TxKind};
-use alloy_signer::SignerSync;
+use crate::{hex_u, load, ReadArgs, DEV_KEY0};
+use alloy_primitives::hex;
 use alloy_signer_local::PrivateKeySigner;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
@@ -26,53 +23,9 @@ pub(crate) async fn read(args: ReadArgs) -> eyre::Result<()> {
     let setup: HttpClient = HttpClientBuilder::default().build(&args.rpc)?;
     let key: PrivateKeySigner = DEV_KEY0.parse()?;
     let target = if args.method == "call" {
-        let chain_id = hex_u(
-            &setup
-                .request::<Value, _>("eth_chainId", rpc_params![])
-                .await?,
-        )? as u64;
-        let nonce = hex_u(
-            &setup
-                .request::<Value, _>(
-                    "eth_getTransactionCount",
-                    rpc_params![key.address(), "pending"],
-                )
-                .await?,
-        )? as u64;
-        let gas_price = hex_u(
-            &setup
-                .request::<Value, _>("eth_gasPrice", rpc_params![])
-                .await?,
-        )?;
-        let tx = TxEip1559 {
-            chain_id,
-            nonce,
-            gas_limit: 200_000,
-            max_fee_per_gas: gas_price * 4,
-            max_priority_fee_per_gas: 1_000_000_000.min(gas_price),
-            to: TxKind::Create,
-            input: hex::decode(SLOT_READER_INIT)?.into(),
-            ..Default::default()
-        };
-        let sig = key.sign_hash_sync(&tx.signature_hash())?;
-        let env = TxEnvelope::from(tx.into_signed(sig));
-        let raw = format!("0x{}", hex::encode(env.encoded_2718()));
-        setup
-            .request::<Value, _>("eth_sendRawTransaction", rpc_params![raw])
-            .await?;
-        let receipt = loop {
-            let r: Value = setup
-                .request("eth_getTransactionReceipt", rpc_params![*env.tx_hash()])
-                .await?;
-            if !r.is_null() {
-                break r;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        };
-        let contract = receipt["contractAddress"]
-            .as_str()
-            .ok_or_else(|| eyre::eyre!("no contract: {receipt}"))?
-            .to_string();
+        let pricing = load::pricing(&setup).await?;
+        let code = hex::decode(SLOT_READER_INIT)?.into();
+        let contract = load::deploy(&setup, &key, pricing, code).await?;
         let out: Value = setup
             .request(
                 "eth_call",
@@ -82,7 +35,7 @@ pub(crate) async fn read(args: ReadArgs) -> eyre::Result<()> {
         eyre::ensure!(hex_u(&out)? == 42, "the reader returned {out}");
         contract
     } else {
-        key.address().to_string()
+        key.address()
     };
     let (method, params) = if args.method == "call" {
         ("eth_call", serde_json::json!([{"to": target}, "latest"]))
