@@ -130,7 +130,8 @@ impl Store {
         drop(before);
         drop(txn);
 
-        let txn = self.env().begin_rw_sync()?;
+        let slots: usize = touched.iter().map(|t| t.slots.len()).sum();
+        let txn = self.begin_rw(2 * touched.len() + slots + trie_writes.len() + 16)?;
         let db = |name: &str| txn.open_db(Some(name));
         for t in &touched {
             let _ = txn.del(
