@@ -12,6 +12,7 @@ use parking_lot::{Mutex, MutexGuard, RwLock};
 use scion_consensus::DifficultyParams;
 use scion_executor::{next_base_fee, ExecEnv};
 use scion_storage::Store;
+use scion_storage::TxLocation;
 use scion_types::{ChainSpec, Header};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::Path;
@@ -155,6 +156,29 @@ impl Chain {
     /// The transaction pool.
     pub fn pool(&self) -> MutexGuard<'_, TxPool> {
         self.pool.lock()
+    }
+
+    /// Where a mined transaction is. A block is not shown here before it is the head: its
+    /// commit becomes visible in the database a moment before the head moves to it, and a
+    /// client that has seen a receipt must also see its block as the head (and the sender's
+    /// nonce past it).
+    pub fn tx_location(&self, hash: B256) -> Result<Option<TxLocation>, ChainError> {
+        let Some(loc) = self.store.tx_location(hash)? else {
+            return Ok(None);
+        };
+        let head = self.head.read().number;
+        match self.store.header(loc.block_hash)? {
+            Some(h) if h.number > head => Ok(None),
+            _ => Ok(Some(loc)),
+        }
+    }
+
+    /// The canonical block hash at a height, up to the head (see [`Chain::tx_location`]).
+    pub fn canonical_hash(&self, number: u64) -> Result<Option<B256>, ChainError> {
+        if number > self.head.read().number {
+            return Ok(None);
+        }
+        Ok(self.store.canonical_hash(number)?)
     }
 
     /// The account nonce in the head state.

@@ -429,14 +429,13 @@ impl Chain {
             total_difficulty: td,
             fees,
         };
-        {
-            // Readers wait for the head while the block commits, so that whoever has seen the
-            // block in the database (a receipt) also sees it as the head (a nonce).
-            let mut head = self.head.write();
-            self.store
-                .commit_block(block, info, senders, receipts, changes, update)?;
-            *head = block.header.clone();
-        }
+        // Readers do not wait for the commit (its fsync): they keep the old head until it
+        // returns. Lookups by transaction hash or block number hide the block until then
+        // (`Chain::tx_location`, `Chain::canonical_hash`), so whoever has seen its receipt
+        // also sees it as the head, with the nonces after it.
+        self.store
+            .commit_block(block, info, senders, receipts, changes, update)?;
+        *self.head.write() = block.header.clone();
         let mut pool = self.pool.lock();
         for (tx, sender) in block.transactions.iter().zip(senders) {
             pool.prune_sender(*sender, tx.nonce().saturating_add(1));

@@ -247,3 +247,54 @@ fn a_transaction_that_cannot_pay_at_mining_time_is_dropped() {
     assert_eq!(b.tx_hashes, vec![first]);
     assert!(chain.pool().get(&second).is_none());
 }
+
+/// A block becomes visible with the head: a reader polling for a transaction, while blocks
+/// commit, finds it only once its block (or a later one) is the head, with the sender's nonce
+/// at the head already past it.
+#[test]
+fn a_mined_transaction_is_never_seen_before_its_block_is_the_head() {
+    let (_d, chain) = open();
+    let chain = std::sync::Arc::new(chain);
+    let k = dev_key();
+    let sender = k.address();
+    let (sent, to_read) = std::sync::mpsc::channel::<(alloy_primitives::B256, u64)>();
+    let reader = {
+        let chain = chain.clone();
+        std::thread::spawn(move || {
+            let mut found = 0;
+            for (hash, nonce) in to_read {
+                let loc = loop {
+                    if let Some(loc) = chain.tx_location(hash).unwrap() {
+                        break loc;
+                    }
+                    std::hint::spin_loop();
+                };
+                let head = chain.head();
+                let block = chain.store().header(loc.block_hash).unwrap().unwrap();
+                assert!(
+                    head.number >= block.number,
+                    "transaction {nonce} seen in block {} while the head is {}",
+                    block.number,
+                    head.number
+                );
+                let state = chain.store().state_at(head.number).unwrap();
+                let at_head = state.account(sender).unwrap().map(|a| a.nonce);
+                assert!(
+                    at_head > Some(nonce),
+                    "nonce {at_head:?} at the head after {nonce}"
+                );
+                found += 1;
+            }
+            found
+        })
+    };
+    for nonce in 0..200 {
+        let h = chain
+            .submit_raw(&raw(&k, tx(nonce, 10 * GWEI, GWEI)))
+            .unwrap();
+        sent.send((h, nonce)).unwrap();
+        chain.mine_block(None).unwrap();
+    }
+    drop(sent);
+    assert_eq!(reader.join().unwrap(), 200);
+}

@@ -78,7 +78,7 @@ impl Debug {
         let hash = match id {
             BlockId::Hash(h) => Some(h.block_hash),
             BlockId::Number(BlockNumberOrTag::Number(n)) => {
-                store.canonical_hash(n).map_err(error::storage)?
+                self.0.chain.canonical_hash(n).map_err(error::chain)?
             }
             BlockId::Number(BlockNumberOrTag::Earliest) => {
                 store.canonical_hash(0).map_err(error::storage)?
@@ -180,7 +180,7 @@ impl DebugApiServer for Debug {
         opts: Option<GethDebugTracingOptions>,
     ) -> RpcResult<GethTrace> {
         let store = self.0.chain.store();
-        let loc = store.tx_location(hash).map_err(error::storage)?;
+        let loc = self.0.chain.tx_location(hash).map_err(error::chain)?;
         let loc = loc.ok_or_else(|| error::server(format!("transaction {hash} not found")))?;
         let block = store.block(loc.block_hash).map_err(error::storage)?;
         let block = block.ok_or_else(|| error::internal("indexed block missing"))?;
@@ -257,7 +257,7 @@ impl DebugApiServer for Debug {
 
     fn get_raw_transaction(&self, hash: B256) -> RpcResult<Bytes> {
         let store = self.0.chain.store();
-        if let Some(loc) = store.tx_location(hash).map_err(error::storage)? {
+        if let Some(loc) = self.0.chain.tx_location(hash).map_err(error::chain)? {
             let block = store.block(loc.block_hash).map_err(error::storage)?;
             if let Some(tx) = block.and_then(|b| b.transactions.get(loc.index as usize).cloned()) {
                 return Ok(tx.encoded_2718().into());

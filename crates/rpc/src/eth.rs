@@ -422,13 +422,12 @@ impl EthApiServer for Eth {
         number: BlockNumberOrTag,
         full: bool,
     ) -> RpcResult<Option<RpcBlock>> {
-        let store = self.0.chain.store();
         let n = match number {
             BlockNumberOrTag::Number(n) => n,
             BlockNumberOrTag::Earliest => 0,
             _ => self.0.chain.head().number,
         };
-        match store.canonical_hash(n).map_err(error::storage)? {
+        match self.0.chain.canonical_hash(n).map_err(error::chain)? {
             Some(hash) => self.block_json(hash, full),
             None => Ok(None),
         }
@@ -440,7 +439,7 @@ impl EthApiServer for Eth {
 
     fn get_transaction_by_hash(&self, hash: B256) -> RpcResult<Option<Transaction>> {
         let store = self.0.chain.store();
-        if let Some(loc) = store.tx_location(hash).map_err(error::storage)? {
+        if let Some(loc) = self.0.chain.tx_location(hash).map_err(error::chain)? {
             let block = store.block(loc.block_hash).map_err(error::storage)?;
             let block = block.ok_or_else(|| error::internal("indexed block missing"))?;
             let senders = store.senders(loc.block_hash).map_err(error::storage)?;
@@ -458,7 +457,7 @@ impl EthApiServer for Eth {
 
     fn get_transaction_receipt(&self, hash: B256) -> RpcResult<Option<TransactionReceipt>> {
         let store = self.0.chain.store();
-        let Some(loc) = store.tx_location(hash).map_err(error::storage)? else {
+        let Some(loc) = self.0.chain.tx_location(hash).map_err(error::chain)? else {
             return Ok(None);
         };
         let data = self.0.blocks.get(store, loc.block_hash);

@@ -123,13 +123,7 @@ impl EthExt {
             BlockNumberOrTag::Earliest => 0,
             _ => self.0.chain.head().number,
         };
-        match self
-            .0
-            .chain
-            .store()
-            .canonical_hash(n)
-            .map_err(error::storage)?
-        {
+        match self.0.chain.canonical_hash(n).map_err(error::chain)? {
             Some(h) => self.by_hash(h),
             None => Ok(None),
         }
@@ -391,9 +385,8 @@ impl EthExtApiServer for EthExt {
         let wanted = match block.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
             BlockId::Hash(h) => h.block_hash,
             BlockId::Number(BlockNumberOrTag::Number(n)) => chain
-                .store()
                 .canonical_hash(n)
-                .map_err(error::storage)?
+                .map_err(error::chain)?
                 .unwrap_or_default(),
             BlockId::Number(BlockNumberOrTag::Earliest) => chain
                 .store()
