@@ -131,6 +131,45 @@ pub async fn receipt(client: &HttpClient, hash: B256) -> eyre::Result<Value> {
     }
 }
 
+/// Refusals that are back-pressure rather than errors: the pool has no room, or full blocks
+/// have raised the base fee above the pre-signed fee cap (EIP-1559 then halves the chain's
+/// sustained rate). The load tool waits for blocks and sends the same transactions again.
+fn retryable(message: &str) -> bool {
+    message == "txpool is full" || message.starts_with("max fee per gas less than block base fee")
+}
+
+/// How long the load tool keeps sending refused transactions again before it gives up.
+const RETRY_LIMIT: Duration = Duration::from_secs(120);
+
+/// Sends raw transactions (one request, or a batch for several); returns those refused as
+/// back-pressure ([`retryable`]), in order. Any other refusal is an error.
+async fn send<'a>(client: &HttpClient, raws: &[&'a String]) -> eyre::Result<Vec<&'a String>> {
+    if let [raw] = raws {
+        let r = client
+            .request::<Value, _>("eth_sendRawTransaction", rpc_params![*raw])
+            .await;
+        return match r {
+            Ok(_) => Ok(vec![]),
+            Err(jsonrpsee::core::ClientError::Call(e)) if retryable(e.message()) => Ok(vec![*raw]),
+            Err(e) => Err(e.into()),
+        };
+    }
+    let mut b = BatchRequestBuilder::new();
+    for raw in raws {
+        b.insert("eth_sendRawTransaction", rpc_params![*raw])?;
+    }
+    let resp = client.batch_request::<Value>(b).await?;
+    let mut refused = Vec::new();
+    for (raw, r) in raws.iter().zip(resp.iter()) {
+        match r {
+            Ok(_) => {}
+            Err(e) if retryable(e.message()) => refused.push(*raw),
+            Err(e) => eyre::bail!("a batched transaction was refused: {e:?}"),
+        }
+    }
+    Ok(refused)
+}
+
 /// Submits `per_sender` lists (each in nonce order) with `concurrency` workers in batches of
 /// `batch`; waits for every sender's last receipt; checks every receipt succeeded.
 pub async fn submit(
@@ -165,24 +204,17 @@ pub async fn submit(
             let mut lat = Vec::new();
             for chunk in list.chunks(batch.max(1)) {
                 let t = Instant::now();
-                if chunk.len() == 1 {
-                    client
-                        .request::<Value, _>(
-                            "eth_sendRawTransaction",
-                            rpc_params![chunk[0].0.clone()],
-                        )
-                        .await?;
-                } else {
-                    let mut b = BatchRequestBuilder::new();
-                    for (raw, _) in chunk {
-                        b.insert("eth_sendRawTransaction", rpc_params![raw.clone()])?;
+                let mut pending: Vec<&String> = chunk.iter().map(|(raw, _)| raw).collect();
+                while !pending.is_empty() {
+                    let refused = send(&client, &pending).await?;
+                    if !refused.is_empty() {
+                        eyre::ensure!(
+                            t.elapsed() < RETRY_LIMIT,
+                            "transactions still refused after {RETRY_LIMIT:?} (pool full or base fee above their cap)"
+                        );
+                        tokio::time::sleep(Duration::from_millis(10)).await;
                     }
-                    let resp = client.batch_request::<Value>(b).await?;
-                    for r in resp.iter() {
-                        if let Err(e) = r {
-                            eyre::bail!("a batched transaction was refused: {e:?}");
-                        }
-                    }
+                    pending = refused;
                 }
                 lat.push(t.elapsed());
                 bar.inc(chunk.len() as u64);
