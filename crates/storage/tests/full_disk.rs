@@ -125,5 +125,9 @@ fn a_full_disk_fails_the_commit_and_keeps_what_was_committed() {
         "the store was killed by signal {:?} on a full disk",
         status.signal()
     );
-    assert!(status.success(), "the full-disk run failed: {status}");
+    assert!(
+        status.success(),
+        "the full-disk run failed: {status} (it needs `unshare --mount` and a tmpfs mount: root, \
+         or unprivileged user namespaces; see its output above)"
+    );
 }
