@@ -5,13 +5,15 @@
 //! spread over the trie) and 100 new accounts. `prepare` is the state root (trie updates and
 //! node reads), `commit` is prepare plus the durable MDBX write transaction.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use alloy_primitives::{keccak256, Address, U256};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use scion_storage::{BlockInfo, Store};
-use scion_types::{
-    AccountChange, AccountInfo, Block, ChainSpec, Header, StateChanges, KECCAK_EMPTY,
-};
+use scion_storage::Store;
+use scion_types::{AccountChange, AccountInfo, ChainSpec, StateChanges, KECCAK_EMPTY};
 use std::cell::Cell;
+use support::commit_on_head;
 
 fn addr(i: u64) -> Address {
     Address::from_slice(&keccak256(i.to_be_bytes())[12..])
@@ -30,25 +32,6 @@ fn account(balance: u64) -> AccountChange {
     }
 }
 
-fn commit(store: &Store, changes: &StateChanges) {
-    let update = store.prepare_state(changes).unwrap();
-    let head = store.head().unwrap();
-    let header = Header {
-        number: head.number + 1,
-        parent_hash: head.hash(),
-        state_root: update.state_root,
-        ..Default::default()
-    };
-    let block = Block {
-        header,
-        transactions: vec![],
-        uncles: vec![],
-    };
-    store
-        .commit_block(&block, BlockInfo::default(), &[], &[], changes, &update)
-        .unwrap();
-}
-
 /// A store holding `n` accounts, filled 50,000 per block.
 fn filled(n: u64) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -62,7 +45,7 @@ fn filled(n: u64) -> (tempfile::TempDir, Store) {
         for j in i..(i + 50_000).min(n) {
             c.accounts.insert(addr(j), account(1_000 + j));
         }
-        commit(&store, &c);
+        commit_on_head(&store, &c).unwrap();
         i += 50_000;
     }
     (dir, store)
@@ -106,7 +89,7 @@ fn bench(c: &mut Criterion) {
                     round.set(round.get() + 1);
                     block_changes(n, round.get())
                 },
-                |ch| commit(&store, &ch),
+                |ch| commit_on_head(&store, &ch).unwrap(),
                 BatchSize::SmallInput,
             )
         });

@@ -5,14 +5,15 @@
 //! mount namespace (`unshare`), so the rest of the machine never sees a full disk.
 #![cfg(target_os = "linux")]
 
+mod support;
+
 use alloy_primitives::{keccak256, Address, U256};
-use scion_storage::{BlockInfo, StorageError, Store};
-use scion_types::{
-    AccountChange, AccountInfo, Block, ChainSpec, Header, StateChanges, KECCAK_EMPTY,
-};
+use scion_storage::Store;
+use scion_types::{AccountChange, AccountInfo, ChainSpec, StateChanges, KECCAK_EMPTY};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Command;
+use support::commit_on_head;
 
 const DIR_VAR: &str = "SCION_FULL_DISK_DIR";
 const TEST: &str = "a_full_disk_fails_the_commit_and_keeps_what_was_committed";
@@ -40,24 +41,6 @@ fn changes(n: u64) -> StateChanges {
     c
 }
 
-fn commit(store: &Store, n: u64) -> Result<(), StorageError> {
-    let c = changes(n);
-    let update = store.prepare_state(&c)?;
-    let head = store.head()?;
-    let header = Header {
-        number: head.number + 1,
-        parent_hash: head.hash(),
-        state_root: update.state_root,
-        ..Default::default()
-    };
-    let block = Block {
-        header,
-        transactions: vec![],
-        uncles: vec![],
-    };
-    store.commit_block(&block, BlockInfo::default(), &[], &[], &c, &update)
-}
-
 /// Runs inside the namespace, on the small filesystem at `dir`.
 fn fill_until_full(dir: &Path) {
     let store = Store::open(dir).expect("open");
@@ -67,8 +50,8 @@ fn fill_until_full(dir: &Path) {
     let mut committed = 0;
     let err = loop {
         assert!(committed < 5_000, "the 160 MiB filesystem never filled");
-        match commit(&store, committed) {
-            Ok(()) => committed += 1,
+        match commit_on_head(&store, &changes(committed)) {
+            Ok(_) => committed += 1,
             Err(e) => break e,
         }
     };

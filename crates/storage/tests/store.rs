@@ -1,6 +1,8 @@
 //! The store on a real MDBX environment: state roots against an independent trie
 //! implementation (alloy-trie's HashBuilder), state history at past blocks, persistence.
 
+mod support;
+
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_trie::{HashBuilder, Nibbles};
 use rand::{Rng, SeedableRng};
@@ -10,6 +12,7 @@ use scion_types::{
     KECCAK_EMPTY,
 };
 use std::collections::BTreeMap;
+use support::commit_on_head;
 
 /// The full state: account fields and storage.
 type Model = BTreeMap<Address, (u64, U256, B256, BTreeMap<U256, U256>)>;
@@ -43,25 +46,6 @@ fn reference_root(model: &Model) -> B256 {
                 (keccak256(addr), acc.rlp())
             }),
     )
-}
-
-fn commit(store: &Store, number: u64, changes: &StateChanges) -> Result<B256, StorageError> {
-    let update = store.prepare_state(changes)?;
-    let parent_hash = store.head()?.hash();
-    let header = Header {
-        number,
-        parent_hash,
-        state_root: update.state_root,
-        ..Default::default()
-    };
-    let root = update.state_root;
-    let block = Block {
-        header,
-        transactions: vec![],
-        uncles: vec![],
-    };
-    store.commit_block(&block, BlockInfo::default(), &[], &[], changes, &update)?;
-    Ok(root)
 }
 
 #[test]
@@ -174,7 +158,7 @@ fn random_blocks_keep_root_and_history_exact() {
                 slot_entry.storage.extend(change.storage);
             }
         }
-        let root = commit(&store, number, &changes).unwrap();
+        let root = commit_on_head(&store, &changes).unwrap();
         assert_eq!(root, reference_root(&model), "block {number}");
         snapshots.push(model.clone());
     }
@@ -222,7 +206,10 @@ fn random_blocks_keep_root_and_history_exact() {
             storage: [(U256::from(1), U256::from(5))].into(),
         },
     );
-    assert_eq!(commit(&store, 1, &changes).unwrap(), reference_root(&model));
+    assert_eq!(
+        commit_on_head(&store, &changes).unwrap(),
+        reference_root(&model)
+    );
 }
 
 fn check_history(store: &Store, snapshots: &[Model], addrs: &[Address]) {
@@ -280,7 +267,7 @@ fn reopening_keeps_the_head_and_refuses_another_chain() {
                 storage: BTreeMap::new(),
             },
         );
-        commit(&store, 1, &changes).unwrap();
+        commit_on_head(&store, &changes).unwrap();
     }
     let store = Store::open(dir.path()).unwrap();
     store.init_genesis(&spec).unwrap();
