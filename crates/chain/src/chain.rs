@@ -165,11 +165,7 @@ impl Chain {
         let Some(loc) = self.store.tx_location(hash)? else {
             return Ok(None);
         };
-        let head = self.head.read().number;
-        match self.store.header(loc.block_hash)? {
-            Some(h) if h.number > head => Ok(None),
-            _ => Ok(Some(loc)),
-        }
+        Ok((loc.block_number <= self.head.read().number).then_some(loc))
     }
 
     /// The canonical block hash at a height, up to the head (see [`Chain::tx_location`]).

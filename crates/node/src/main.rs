@@ -35,6 +35,15 @@ enum Command {
     Export(ExportArgs),
     /// Import blocks from a file, validating and executing each.
     Import(ImportArgs),
+    /// Inspect the database.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Entries, pages and bytes of every table.
+    Stats(ChainArgs),
 }
 
 #[derive(clap::Args)]
@@ -228,6 +237,31 @@ async fn main() -> eyre::Result<()> {
             let chain = open_chain(a.chain, true)?;
             let n = scion_node::export::export(&chain, &a.file, a.from, a.to)?;
             println!("exported {n} blocks to {}", a.file.display());
+        }
+        Command::Db(DbCommand::Stats(a)) => {
+            let chain = open_chain(a, true)?;
+            let (tables, used) = chain.store().table_stats()?;
+            println!(
+                "{:<16} {:>12} {:>6} {:>10} {:>12}",
+                "table", "entries", "depth", "pages", "MiB"
+            );
+            let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
+            for t in &tables {
+                println!(
+                    "{:<16} {:>12} {:>6} {:>10} {:>12.1}",
+                    t.name,
+                    t.entries,
+                    t.depth,
+                    t.pages,
+                    mib(t.bytes)
+                );
+            }
+            let total: u64 = tables.iter().map(|t| t.bytes).sum();
+            println!(
+                "tables {:.1} MiB; data file in use {:.1} MiB",
+                mib(total),
+                mib(used)
+            );
         }
         Command::Import(a) => {
             // Blocks are flushed to disk once, at the end (or on error): an interrupted import

@@ -8,6 +8,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod codec;
 mod space;
 mod state;
 mod store;
@@ -16,7 +17,7 @@ pub mod trie;
 mod unwind;
 
 pub use state::StateDb;
-pub use store::{BlockInfo, StateUpdate, Store, TxLocation};
+pub use store::{BlockInfo, StateUpdate, Store, TableStats, TxLocation, FORMAT};
 
 use alloy_primitives::B256;
 
@@ -39,6 +40,16 @@ pub enum StorageError {
         expected: B256,
         /// The stored genesis hash.
         found: B256,
+    },
+    /// The data directory was written by a build with another record layout.
+    #[error("{dir} holds a database of format {found}; this build reads format {expected}. Move the directory away (or export the chain with the build that wrote it and import it with this one)")]
+    Format {
+        /// The data directory.
+        dir: String,
+        /// The stored format.
+        found: u32,
+        /// This build's format.
+        expected: u32,
     },
     /// A filesystem error.
     #[error("i/o: {0}")]

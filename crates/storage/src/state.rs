@@ -82,7 +82,7 @@ impl StateDb {
         if v.is_empty() {
             return Ok(None);
         }
-        Account::decode(&mut v.as_slice())
+        Account::decode(&mut crate::codec::unpack_account(&v).as_slice())
             .map(Some)
             .map_err(|e| StorageError::Corrupt(format!("account {address}: {e}")))
     }

@@ -4,10 +4,9 @@
 use crate::space::{self, Reserve};
 use crate::state::{account_key, storage_key, StateDb};
 use crate::trie::{NodeWrites, TrieUpdate};
-use crate::{tables, StorageError};
+use crate::{codec, tables, StorageError};
 use alloy_consensus::{ReceiptEnvelope, TxEnvelope};
-use alloy_eips::eip2718::{Decodable2718, Encodable2718};
-use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy_primitives::{keccak256, Address, B256, U256};
 use alloy_rlp::{Decodable, RlpDecodable, RlpEncodable};
 use scion_types::{Account, Block, ChainSpec, Header, StateChanges, EMPTY_ROOT};
 use signet_libmdbx::{
@@ -60,6 +59,8 @@ impl BlockInfo {
 pub struct TxLocation {
     /// Hash of the block.
     pub block_hash: B256,
+    /// Number of the block.
+    pub block_number: u64,
     /// Index in the block.
     pub index: u64,
 }
@@ -77,6 +78,21 @@ pub struct StateUpdate {
     trie_writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
 }
 
+/// The size of one table, from MDBX's statistics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableStats {
+    /// Table name (see `tables.rs`).
+    pub name: &'static str,
+    /// Entries (keys).
+    pub entries: usize,
+    /// B-tree depth.
+    pub depth: u32,
+    /// Branch, leaf and overflow pages.
+    pub pages: usize,
+    /// Bytes in those pages.
+    pub bytes: u64,
+}
+
 /// Scion's database.
 #[derive(Debug)]
 pub struct Store {
@@ -84,6 +100,10 @@ pub struct Store {
     /// Disk space kept ahead of the file when pages are written through the map.
     reserve: Option<Reserve>,
 }
+
+/// The layout of stored records this build reads and writes (META "version"). Format 1, before
+/// the key was kept, stored receipts with blooms, whole accounts and 40-byte tx lookups.
+pub const FORMAT: u32 = 2;
 
 fn be(n: u64) -> [u8; 8] {
     n.to_be_bytes()
@@ -141,13 +161,48 @@ impl Store {
         let complete = tables::ALL.iter().all(|t| ro.open_db(Some(t)).is_ok());
         drop(ro);
         if !complete {
-            let txn = store.begin_rw(tables::ALL.len())?;
+            let txn = store.begin_rw(tables::ALL.len() + 1)?;
             for t in tables::ALL {
                 txn.create_db(Some(t), DatabaseFlags::empty())?;
             }
+            let meta = txn.open_db(Some(tables::META))?;
+            txn.put(meta, b"version", FORMAT.to_be_bytes(), WriteFlags::empty())?;
             txn.commit()?;
         }
+        let found = match store.get_raw(tables::META, b"version")? {
+            None => 1,
+            Some(v) => u32::from_be_bytes(v.try_into().map_err(|v: Vec<u8>| {
+                StorageError::Corrupt(format!("format version of {} bytes", v.len()))
+            })?),
+        };
+        if found != FORMAT {
+            return Err(StorageError::Format {
+                dir: dir.display().to_string(),
+                found,
+                expected: FORMAT,
+            });
+        }
         Ok(store)
+    }
+
+    /// Entries and pages of every table, and the bytes of the data file in use.
+    pub fn table_stats(&self) -> Result<(Vec<TableStats>, u64), StorageError> {
+        let txn = self.ro()?;
+        let mut out = Vec::with_capacity(tables::ALL.len());
+        for name in tables::ALL {
+            let s = txn.db_stat(&txn.open_db(Some(name))?)?;
+            let pages = s.branch_pages() + s.leaf_pages() + s.overflow_pages();
+            out.push(TableStats {
+                name,
+                entries: s.entries(),
+                depth: s.depth(),
+                pages,
+                bytes: pages as u64 * u64::from(s.page_size()),
+            });
+        }
+        let info = self.env.info()?;
+        let page = u64::from(self.env.stat()?.page_size());
+        Ok((out, info.last_pgno() as u64 * page))
     }
 
     /// Flushes every commit to disk.
@@ -300,30 +355,29 @@ impl Store {
         let Some(raw) = self.get_raw(tables::RECEIPTS, hash.as_slice())? else {
             return Ok(None);
         };
-        let list = Vec::<Bytes>::decode(&mut raw.as_slice())
-            .map_err(|e| StorageError::Corrupt(format!("receipts of {hash}: {e}")))?;
-        list.iter()
-            .map(|r| {
-                ReceiptEnvelope::decode_2718(&mut r.as_ref())
-                    .map_err(|e| StorageError::Corrupt(format!("receipt in {hash}: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()
+        codec::decode_receipts(&raw)
             .map(Some)
+            .map_err(|e| StorageError::Corrupt(format!("receipts of {hash}: {e}")))
     }
 
     /// Where a canonical transaction is.
     pub fn tx_location(&self, tx_hash: B256) -> Result<Option<TxLocation>, StorageError> {
-        let Some(v) = self.get_raw(tables::TX_LOOKUP, tx_hash.as_slice())? else {
+        let txn = self.ro()?;
+        let lookup = txn.open_db(Some(tables::TX_LOOKUP))?;
+        let Some(v) = txn.get::<Vec<u8>>(lookup.dbi(), tx_hash.as_slice())? else {
             return Ok(None);
         };
-        if v.len() != 40 {
-            return Err(StorageError::Corrupt(format!("tx lookup of {tx_hash}")));
-        }
-        let mut idx = [0u8; 8];
-        idx.copy_from_slice(&v[32..]);
+        let (block_number, index) = codec::decode_tx_location(&v, tx_hash)?;
+        let canonical = txn.open_db(Some(tables::CANONICAL))?;
+        let hash = txn
+            .get::<Vec<u8>>(canonical.dbi(), &be(block_number))?
+            .ok_or_else(|| {
+                StorageError::Corrupt(format!("{tx_hash} is in block {block_number}, not stored"))
+            })?;
         Ok(Some(TxLocation {
-            block_hash: B256::from_slice(&v[..32]),
-            index: u64::from_be_bytes(idx),
+            block_hash: to_b256(&hash)?,
+            block_number,
+            index,
         }))
     }
 
@@ -467,18 +521,14 @@ impl Store {
         write_block(&txn, block, info)?;
         let senders_raw: Vec<u8> = senders.iter().flat_map(|a| a.0 .0).collect();
         put(tables::SENDERS, hash.as_slice(), &senders_raw)?;
-        let receipts_raw: Vec<Bytes> = receipts
-            .iter()
-            .map(|r| Bytes::from(r.encoded_2718()))
-            .collect();
         put(
             tables::RECEIPTS,
             hash.as_slice(),
-            &alloy_rlp::encode(&receipts_raw),
+            &codec::encode_receipts(receipts),
         )?;
         put(tables::CANONICAL, &be(number), hash.as_slice())?;
         for (i, tx) in block.transactions.iter().enumerate() {
-            let loc = [hash.as_slice(), &be(i as u64)].concat();
+            let loc = codec::encode_tx_location(number, i);
             put(tables::TX_LOOKUP, tx.tx_hash().as_slice(), &loc)?;
         }
 
@@ -506,7 +556,9 @@ impl Store {
             delete_prefix(&txn, db(tables::TRIE)?, owner.as_slice())?;
         }
         for (addr, account) in &update.accounts {
-            let value = account.map(|a| a.rlp()).unwrap_or_default();
+            let value = account
+                .map(|a| codec::pack_account(&a.rlp()))
+                .unwrap_or_default();
             put(tables::ACCOUNT_HISTORY, &account_key(*addr, number), &value)?;
             let change = changes.accounts.get(addr);
             let mut slots: Vec<U256> = change

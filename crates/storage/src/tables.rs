@@ -1,7 +1,8 @@
 //! Every MDBX table Scion keeps, with its key and value bytes. Integers are big-endian so that
 //! keys sort numerically.
 
-/// `"head"` → block hash (32); `"genesis"` → block hash (32); `"version"` → u32.
+/// `"head"` → block hash (32); `"genesis"` → block hash (32); `"version"` → record format
+/// (u32 BE, `store::FORMAT`).
 pub const META: &str = "Meta";
 /// block hash (32) → header RLP (merged-mining fields included).
 pub const HEADERS: &str = "Headers";
@@ -9,13 +10,14 @@ pub const HEADERS: &str = "Headers";
 pub const BODIES: &str = "Bodies";
 /// block hash (32) → concatenated 20-byte senders, one per transaction.
 pub const SENDERS: &str = "Senders";
-/// block hash (32) → RLP list of EIP-2718 receipts.
+/// block hash (32) → RLP list of receipts without their blooms (see codec.rs).
 pub const RECEIPTS: &str = "Receipts";
 /// block number (u64) → canonical block hash (32).
 pub const CANONICAL: &str = "CanonicalHashes";
-/// transaction hash (32) → block hash (32) ‖ index in block (u64), canonical blocks only.
+/// transaction hash (32) → block number (u64) ‖ index in block (u32), canonical blocks only.
 pub const TX_LOOKUP: &str = "TxLookup";
-/// address (20) ‖ block number (u64) → account RLP after that block, empty if deleted.
+/// address (20) ‖ block number (u64) → account RLP after that block, empty if deleted; an
+/// account with no storage and no code is kept without those two hashes (see codec.rs).
 pub const ACCOUNT_HISTORY: &str = "AccountHistory";
 /// address (20) ‖ slot (32) ‖ block number (u64) → value after that block (32, zero = unset).
 pub const STORAGE_HISTORY: &str = "StorageHistory";

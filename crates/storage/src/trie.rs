@@ -3,14 +3,17 @@
 //! re-hashes only those, so a block's root costs what the block touches, not the size of the
 //! state. All keys are 32-byte hashes (64 nibbles), so branches never carry values.
 //!
-//! Stored node bytes (the value under `owner ‖ path` in the trie table):
-//! - leaf:      `0 ‖ len ‖ key nibbles ‖ value`
-//! - extension: `1 ‖ len ‖ key nibbles ‖ child ref`
+//! Stored node bytes (the value under `owner ‖ path` in the trie table), key nibbles packed
+//! two to a byte (high nibble first, an odd count padded with a zero nibble):
+//! - leaf:      `0 ‖ nibble count ‖ packed key ‖ value`
+//! - leaf whose value is an account with no storage and no code: `3 ‖ nibble count ‖
+//!   packed key ‖ nonce and balance` (the two empty hashes are restored on load, codec.rs)
+//! - extension: `1 ‖ nibble count ‖ packed key ‖ child ref`
 //! - branch:    `2 ‖ mask (u16 BE) ‖ for each child in mask: ref len (u8) ‖ ref`
 //!
 //! A ref is the child's MPT reference: its RLP when shorter than 32 bytes, else keccak256 of it.
 
-use crate::StorageError;
+use crate::{codec, StorageError};
 use alloy_primitives::{keccak256, B256};
 use alloy_rlp::Encodable;
 use scion_types::EMPTY_ROOT;
@@ -52,24 +55,32 @@ impl Node {
         let corrupt = || StorageError::Corrupt(format!("trie node {}", hex_short(bytes)));
         let (&tag, rest) = bytes.split_first().ok_or_else(corrupt)?;
         match tag {
-            0 | 1 => {
+            0 | 1 | 3 => {
                 let (&len, rest) = rest.split_first().ok_or_else(corrupt)?;
                 let len = len as usize;
-                if rest.len() < len {
+                let packed = len.div_ceil(2);
+                if rest.len() < packed || len > 64 {
                     return Err(corrupt());
                 }
-                let (key, data) = rest.split_at(len);
-                if tag == 0 {
-                    Ok(Node::Leaf {
-                        key: key.to_vec(),
-                        value: data.to_vec(),
-                    })
-                } else {
-                    Ok(Node::Ext {
-                        key: key.to_vec(),
-                        child: data.to_vec(),
-                    })
+                let (key, data) = rest.split_at(packed);
+                let mut key = nibbles(key);
+                if key.pop_if(|_| len % 2 == 1).is_some_and(|pad| pad != 0) {
+                    return Err(corrupt());
                 }
+                Ok(match tag {
+                    0 => Node::Leaf {
+                        key,
+                        value: data.to_vec(),
+                    },
+                    3 => Node::Leaf {
+                        key,
+                        value: codec::restore_empty_account(data),
+                    },
+                    _ => Node::Ext {
+                        key,
+                        child: data.to_vec(),
+                    },
+                })
             }
             2 => {
                 if rest.len() < 2 {
@@ -95,18 +106,11 @@ impl Node {
     /// Encodes for storage. Refs must not be dirty.
     pub fn encode(&self) -> Vec<u8> {
         match self {
-            Node::Leaf { key, value } => {
-                let mut out = vec![0, key.len() as u8];
-                out.extend_from_slice(key);
-                out.extend_from_slice(value);
-                out
-            }
-            Node::Ext { key, child } => {
-                let mut out = vec![1, key.len() as u8];
-                out.extend_from_slice(key);
-                out.extend_from_slice(child);
-                out
-            }
+            Node::Leaf { key, value } => match codec::strip_empty_account(value) {
+                Some(short) => packed_key_node(3, key, short),
+                None => packed_key_node(0, key, value),
+            },
+            Node::Ext { key, child } => packed_key_node(1, key, child),
             Node::Branch { children } => {
                 let mut mask = 0u16;
                 let mut out = vec![2, 0, 0];
@@ -154,6 +158,19 @@ impl Node {
         out.extend_from_slice(&payload);
         out
     }
+}
+
+/// `tag ‖ nibble count ‖ nibbles packed two to a byte ‖ rest`.
+fn packed_key_node(tag: u8, key: &[u8], rest: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(2 + key.len().div_ceil(2) + rest.len());
+    out.push(tag);
+    out.push(key.len() as u8);
+    out.extend(
+        key.chunks(2)
+            .map(|p| (p[0] << 4) | p.get(1).copied().unwrap_or(0)),
+    );
+    out.extend_from_slice(rest);
+    out
 }
 
 /// The MPT reference of a node given its RLP.
@@ -579,6 +596,65 @@ mod tests {
     use alloy_trie::{HashBuilder, Nibbles};
     use rand::{Rng, SeedableRng};
     use std::cell::RefCell;
+
+    #[test]
+    fn stored_nodes_pack_their_keys_and_come_back_unchanged() {
+        let eoa = scion_types::Account {
+            nonce: 1,
+            balance: alloy_primitives::U256::from(5u64),
+            ..Default::default()
+        };
+        let contract = scion_types::Account {
+            code_hash: B256::repeat_byte(3),
+            ..eoa
+        };
+        let mut children: Box<[Option<Vec<u8>>; 16]> = Box::default();
+        children[0] = Some(vec![0xc2, 0x80, 0x80]);
+        children[15] = Some(vec![7; 32]);
+        let nodes = [
+            (
+                Node::Leaf {
+                    key: vec![1, 2, 3],
+                    value: vec![0x05],
+                },
+                0,
+                2 + 2 + 1,
+            ),
+            (
+                Node::Leaf {
+                    key: vec![0xf; 64],
+                    value: eoa.rlp(),
+                },
+                3,
+                2 + 32 + 2,
+            ),
+            (
+                Node::Leaf {
+                    key: vec![],
+                    value: contract.rlp(),
+                },
+                0,
+                2 + contract.rlp().len(),
+            ),
+            (
+                Node::Ext {
+                    key: vec![9, 0],
+                    child: vec![1; 32],
+                },
+                1,
+                2 + 1 + 32,
+            ),
+            (Node::Branch { children }, 2, 3 + 4 + 33),
+        ];
+        for (node, tag, len) in nodes {
+            let bytes = node.encode();
+            assert_eq!((bytes[0], bytes.len()), (tag, len), "{node:?}");
+            assert_eq!(Node::decode(&bytes).unwrap(), node);
+        }
+        // An odd key's padding nibble must be zero, and the key must be all there.
+        assert!(Node::decode(&[0, 3, 0x12, 0x31, 5]).is_err());
+        assert!(Node::decode(&[1, 5, 0x12]).is_err());
+    }
 
     /// An in-memory node table standing in for MDBX in these unit tests.
     #[derive(Default)]

@@ -327,3 +327,28 @@ fn a_block_whose_root_does_not_match_its_changes_is_refused() {
         "nothing of the bad block is stored"
     );
 }
+
+#[test]
+fn a_database_of_another_format_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.init_genesis(&ChainSpec::dev()).unwrap();
+    drop(store);
+    // Rewrite the stored format as an older build would have left it.
+    let env = signet_libmdbx::Environment::builder()
+        .set_max_dbs(32)
+        .open(dir.path())
+        .unwrap();
+    let txn = env.begin_rw_sync().unwrap();
+    let meta = txn.open_db(Some(scion_storage::tables::META)).unwrap();
+    txn.del(meta, b"version", None).unwrap();
+    txn.commit().unwrap();
+    drop(env);
+
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(err, StorageError::Format { found: 1, expected, .. } if expected == scion_storage::FORMAT),
+        "{err}"
+    );
+    assert!(err.to_string().contains("Move the directory away"), "{err}");
+}
