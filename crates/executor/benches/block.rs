@@ -12,6 +12,10 @@ use revm::database::{CacheDB, EmptyDB};
 use revm::state::{AccountInfo, Bytecode};
 use scion_executor::{execute_block, BlockParams, ExecEnv, Mode};
 
+/// The node's allocator, so that the ceiling is what the node's executor could reach.
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const GWEI: u128 = 1_000_000_000;
 
 fn txs(to: Address, gas: u64, senders: &[PrivateKeySigner]) -> Vec<(TxEnvelope, Address)> {

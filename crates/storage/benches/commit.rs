@@ -5,6 +5,10 @@
 //! spread over the trie) and 100 new accounts. `prepare` is the state root (trie updates and
 //! node reads), `commit` is prepare plus the durable MDBX write transaction.
 
+/// The node's allocator, so that the trie's allocations cost what they cost in the node.
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[path = "../tests/support/mod.rs"]
 mod support;
 
