@@ -97,6 +97,14 @@ fn bench(c: &mut Criterion) {
                 BatchSize::SmallInput,
             )
         });
+        // Not timed: how many pages a commit writes at this size, the cause of its growth.
+        let before = store.pages_written().unwrap();
+        for _ in 0..10 {
+            round.set(round.get() + 1);
+            commit_on_head(&store, &block_changes(n, round.get())).unwrap();
+        }
+        let per_commit = (store.pages_written().unwrap() - before) / 10;
+        eprintln!("{n} accounts: {per_commit} pages written per commit");
     }
     g.finish();
 }

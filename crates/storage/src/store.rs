@@ -205,6 +205,13 @@ impl Store {
         Ok((out, info.last_pgno() as u64 * page))
     }
 
+    /// Pages MDBX has written (new pages and copies made on write) since the database's lock
+    /// file was created: the difference across a commit is the pages that commit wrote.
+    pub fn pages_written(&self) -> Result<u64, StorageError> {
+        let ops = self.env.info()?.page_ops();
+        Ok(ops.newly + ops.cow)
+    }
+
     /// Flushes every commit to disk.
     pub fn sync(&self) -> Result<(), StorageError> {
         self.env.sync(true)?;
