@@ -239,7 +239,11 @@ async fn main() -> eyre::Result<()> {
             println!("exported {n} blocks to {}", a.file.display());
         }
         Command::Db(DbCommand::Stats(a)) => {
-            let chain = open_chain(a, true)?;
+            let (spec, datadir) = chain_spec(a)?;
+            if !datadir.join("mdbx.dat").exists() {
+                eyre::bail!("no database in {}", datadir.display());
+            }
+            let chain = scion_chain::Chain::open_with(&datadir, spec, true)?;
             let (tables, used) = chain.store().table_stats()?;
             println!(
                 "{:<16} {:>12} {:>6} {:>10} {:>12}",

@@ -86,7 +86,7 @@ pub(crate) fn restore_empty_account(short: &[u8]) -> Vec<u8> {
     out
 }
 
-/// An account's RLP in the stored (history) form: shortened when it has no storage or code.
+/// An account's RLP in the stored (history) form: shortened when it has no storage and no code.
 pub(crate) fn pack_account(rlp: &[u8]) -> Vec<u8> {
     strip_empty_account(rlp).unwrap_or(rlp).to_vec()
 }
