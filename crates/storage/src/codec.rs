@@ -4,9 +4,9 @@
 
 use crate::StorageError;
 use alloy_consensus::{Eip658Value, Receipt, ReceiptEnvelope, TxReceipt, TxType};
-use alloy_primitives::{Log, B256};
+use alloy_primitives::{Log, B256, U256};
 use alloy_rlp::{Decodable, Header, RlpDecodable, RlpEncodable};
-use scion_types::{EMPTY_ROOT, KECCAK_EMPTY};
+use scion_types::{Account, EMPTY_ROOT, KECCAK_EMPTY};
 
 /// A receipt as stored: its transaction type and the receipt without its bloom.
 #[derive(RlpEncodable, RlpDecodable)]
@@ -67,9 +67,9 @@ pub(crate) fn strip_empty_account(rlp: &[u8]) -> Option<&[u8]> {
     if !header.list || buf.len() != header.payload_length {
         return None;
     }
+    // alloy-rlp refuses a non-canonical header, so restoring gives back exactly `rlp`.
     let short = buf.strip_suffix(empty_tail().as_slice())?;
-    // Only when restoring gives back exactly these bytes (a canonical header).
-    (!short.is_empty() && short[0] < 0xc0 && restore_empty_account(short) == rlp).then_some(short)
+    short.first().is_some_and(|&b| b < 0xc0).then_some(short)
 }
 
 /// Rebuilds the account RLP [`strip_empty_account`] shortened.
@@ -91,12 +91,22 @@ pub(crate) fn pack_account(rlp: &[u8]) -> Vec<u8> {
     strip_empty_account(rlp).unwrap_or(rlp).to_vec()
 }
 
-/// The account RLP back from [`pack_account`]'s form (empty stays empty: a deleted account).
-pub(crate) fn unpack_account(stored: &[u8]) -> Vec<u8> {
-    match stored.first() {
-        Some(&b) if b < 0xc0 => restore_empty_account(stored),
-        _ => stored.to_vec(),
+/// The account in [`pack_account`]'s form; `None` for an empty value (a deleted account).
+pub(crate) fn decode_account(stored: &[u8]) -> alloy_rlp::Result<Option<Account>> {
+    let mut buf = stored;
+    let account = match stored.first() {
+        None => return Ok(None),
+        Some(&b) if b < 0xc0 => Account {
+            nonce: u64::decode(&mut buf)?,
+            balance: U256::decode(&mut buf)?,
+            ..Account::default()
+        },
+        Some(_) => Account::decode(&mut buf)?,
+    };
+    if !buf.is_empty() {
+        return Err(alloy_rlp::Error::UnexpectedLength);
     }
+    Ok(Some(account))
 }
 
 /// A canonical transaction's place: block number (u64 BE) ‖ index in block (u32 BE).
@@ -126,8 +136,7 @@ pub(crate) fn decode_tx_location(v: &[u8], tx: B256) -> Result<(u64, u64), Stora
 mod tests {
     use super::*;
     use alloy_consensus::ReceiptWithBloom;
-    use alloy_primitives::{address, b256, bytes, LogData, U256};
-    use scion_types::Account;
+    use alloy_primitives::{address, b256, bytes, LogData};
 
     #[test]
     fn receipts_come_back_with_the_bloom_of_their_logs() {
@@ -179,7 +188,13 @@ mod tests {
         let rlp = eoa.rlp();
         let packed = pack_account(&rlp);
         assert!(packed.len() < 16, "{} bytes", packed.len());
-        assert_eq!(unpack_account(&packed), rlp);
+        assert_eq!(
+            restore_empty_account(strip_empty_account(&rlp).unwrap()),
+            rlp
+        );
+        assert_eq!(decode_account(&packed).unwrap(), Some(eoa));
+        assert!(decode_account(&packed[..packed.len() - 1]).is_err());
+        assert!(decode_account(&[packed.as_slice(), &[1]].concat()).is_err());
 
         let contract = Account {
             code_hash: B256::repeat_byte(1),
@@ -187,10 +202,13 @@ mod tests {
         };
         let rlp = contract.rlp();
         assert_eq!(pack_account(&rlp), rlp);
-        assert_eq!(unpack_account(&rlp), rlp);
-        let zero = Account::default().rlp();
-        assert_eq!(unpack_account(&pack_account(&zero)), zero);
-        assert!(unpack_account(&[]).is_empty());
+        assert_eq!(decode_account(&rlp).unwrap(), Some(contract));
+        let zero = Account::default();
+        assert_eq!(
+            decode_account(&pack_account(&zero.rlp())).unwrap(),
+            Some(zero)
+        );
+        assert_eq!(decode_account(&[]).unwrap(), None);
     }
 
     #[test]

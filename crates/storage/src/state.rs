@@ -2,7 +2,6 @@
 
 use crate::{tables, StorageError};
 use alloy_primitives::{keccak256, Address, B256, U256};
-use alloy_rlp::Decodable;
 use revm::bytecode::Bytecode;
 use revm::database_interface::DatabaseRef;
 use revm::state::AccountInfo;
@@ -79,11 +78,7 @@ impl StateDb {
         let Some(v) = self.versioned(tables::ACCOUNT_HISTORY, address.as_slice())? else {
             return Ok(None);
         };
-        if v.is_empty() {
-            return Ok(None);
-        }
-        Account::decode(&mut crate::codec::unpack_account(&v).as_slice())
-            .map(Some)
+        crate::codec::decode_account(&v)
             .map_err(|e| StorageError::Corrupt(format!("account {address}: {e}")))
     }
 
