@@ -2,9 +2,8 @@
 
 use crate::{cfg_env, tx_env, BlockParams, ExecError};
 use alloy_consensus::{
-    Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, Transaction, TxEnvelope, TxType,
+    Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, Transaction, TxEnvelope,
 };
-use alloy_eips::Typed2718;
 use alloy_primitives::{Address, Bloom, U256};
 use revm::context::result::{EVMError, ExecResultAndState, InvalidTransaction};
 use revm::context::{Context, ContextTr};
@@ -134,7 +133,8 @@ where
         };
         let with_bloom: ReceiptWithBloom = receipt.into();
         out.logs_bloom.accrue_bloom(&with_bloom.logs_bloom);
-        out.receipts.push(receipt_envelope(tx.ty(), with_bloom));
+        out.receipts
+            .push(ReceiptEnvelope::from_typed(tx.tx_type(), with_bloom));
         out.transactions.push(tx);
         out.senders.push(sender);
     }
@@ -167,16 +167,6 @@ where
     acc.mark_touch();
     state.insert(beneficiary, acc);
     Ok(())
-}
-
-fn receipt_envelope(ty: u8, r: ReceiptWithBloom) -> ReceiptEnvelope {
-    match TxType::try_from(ty) {
-        Ok(TxType::Eip2930) => ReceiptEnvelope::Eip2930(r),
-        Ok(TxType::Eip1559) => ReceiptEnvelope::Eip1559(r),
-        Ok(TxType::Eip7702) => ReceiptEnvelope::Eip7702(r),
-        Ok(TxType::Eip4844) => ReceiptEnvelope::Eip4844(r),
-        _ => ReceiptEnvelope::Legacy(r),
-    }
 }
 
 /// Folds one transaction's state into the block's changes.

@@ -207,13 +207,7 @@ pub fn rpc_receipt(
         receipt: inner_receipt,
         logs_bloom: receipt.bloom(),
     };
-    let inner = match receipt {
-        ReceiptEnvelope::Legacy(_) => ReceiptEnvelope::Legacy(with_bloom),
-        ReceiptEnvelope::Eip2930(_) => ReceiptEnvelope::Eip2930(with_bloom),
-        ReceiptEnvelope::Eip1559(_) => ReceiptEnvelope::Eip1559(with_bloom),
-        ReceiptEnvelope::Eip4844(_) => ReceiptEnvelope::Eip4844(with_bloom),
-        ReceiptEnvelope::Eip7702(_) => ReceiptEnvelope::Eip7702(with_bloom),
-    };
+    let inner = ReceiptEnvelope::from_typed(receipt.tx_type(), with_bloom);
     let contract_address = tx.kind().is_create().then(|| sender.create(tx.nonce()));
     Some(TransactionReceipt {
         inner,
