@@ -100,7 +100,7 @@ def main():
     _, _, eth = side_by_side("eth", "ETH transfers, 1,000 senders", "tx/s", r"(\d+) tx/s", 3.0)
     _, _, erc = side_by_side("erc20", "ERC-20 transfers, 1,000 senders", "tx/s", r"(\d+) tx/s", 3.0)
     p99 = {}
-    for key, title in (("call", "eth_call (slot read), 16 connections"),
+    for key, title in (("call", "eth_call (ERC-20 balanceOf), 16 connections"),
                        ("balance", "eth_getBalance, 16 connections")):
         side_by_side(key, title, "req/s", r"(\d+) req/s", 1.5)
         p99[key] = (numbers(r[key]["scion"], r"p99 ([\d.]+) ms"),

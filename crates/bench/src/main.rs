@@ -5,7 +5,7 @@
 mod load;
 mod read;
 
-use alloy_primitives::{hex, U256};
+use alloy_primitives::{hex, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use clap::Parser;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
@@ -27,7 +27,8 @@ struct Cli {
 enum Command {
     /// ETH transfers from eth_sendRawTransaction to mined receipt.
     Transfers(Args),
-    /// eth_call (a contract that reads a storage slot) or eth_getBalance, for a duration.
+    /// eth_call (an ERC-20's balanceOf, or a contract that reads a storage slot) or
+    /// eth_getBalance, for a duration.
     Read(ReadArgs),
 }
 
@@ -45,6 +46,10 @@ pub(crate) struct ReadArgs {
     /// `call` or `balance`.
     #[arg(long, default_value = "call")]
     pub(crate) method: String,
+    /// With `call`: balanceOf on this ERC-20 (a forge artifact whose constructor takes the
+    /// initial supply) instead of the built-in slot reader.
+    #[arg(long)]
+    pub(crate) erc20: Option<std::path::PathBuf>,
     /// A label for the output line.
     #[arg(long, default_value = "node")]
     pub(crate) label: String,
@@ -80,6 +85,22 @@ struct Args {
     label: String,
 }
 
+/// The initial supply minted to the deployer of an `--erc20` token.
+pub(crate) const TOKEN_SUPPLY: u128 = 10u128.pow(30);
+
+/// Init code of the token in forge artifact `path`, with [`TOKEN_SUPPLY`] as the constructor's
+/// argument.
+pub(crate) fn token_init(path: &std::path::Path) -> eyre::Result<Bytes> {
+    let art: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let code = art["bytecode"]["object"]
+        .as_str()
+        .or_else(|| art["bytecode"].as_str());
+    let code = code.ok_or_else(|| eyre::eyre!("{} has no bytecode", path.display()))?;
+    let mut init = hex::decode(code)?;
+    init.extend_from_slice(&U256::from(TOKEN_SUPPLY).to_be_bytes::<32>());
+    Ok(init.into())
+}
+
 pub(crate) fn hex_u(v: &Value) -> eyre::Result<u128> {
     let s = v
         .as_str()
@@ -108,16 +129,7 @@ async fn transfers(args: Args) -> eyre::Result<()> {
     let p = load::pricing(client).await?;
     let token = match &args.erc20 {
         None => None,
-        Some(path) => {
-            let art: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
-            let code = art["bytecode"]["object"]
-                .as_str()
-                .or_else(|| art["bytecode"].as_str());
-            let code = code.ok_or_else(|| eyre::eyre!("{} has no bytecode", path.display()))?;
-            let mut init = hex::decode(code)?;
-            init.extend_from_slice(&U256::from(10u128.pow(30)).to_be_bytes::<32>());
-            Some(load::deploy(client, &dev, p, init.into()).await?)
-        }
+        Some(path) => Some(load::deploy(client, &dev, p, token_init(path)?).await?),
     };
     let keys = load::sender_keys(args.senders.max(1))?;
     let per = args.count / keys.len() as u64 + 1;

@@ -1,9 +1,9 @@
-//! The read workload: eth_call (a contract that reads a storage slot, as balanceOf does) or
+//! The read workload: eth_call (an ERC-20's balanceOf, or a contract that reads a storage slot) or
 //! eth_getBalance, from N keep-alive connections for a duration. The requests go over a minimal
 //! HTTP/1.1 client that writes one pre-encoded request and reads one reply, so that the load
 //! tool, which shares the machine with the node, spends as little CPU per request as it can.
 
-use crate::{hex_u, load, ReadArgs, DEV_KEY0};
+use crate::{hex_u, load, token_init, ReadArgs, DEV_KEY0, TOKEN_SUPPLY};
 use alloy_primitives::hex;
 use alloy_signer_local::PrivateKeySigner;
 use jsonrpsee::core::client::ClientT;
@@ -22,25 +22,29 @@ const SLOT_READER_INIT: &str = "0x602a600055600b6011600039600b6000f3600054600052
 pub(crate) async fn read(args: ReadArgs) -> eyre::Result<()> {
     let setup: HttpClient = HttpClientBuilder::default().build(&args.rpc)?;
     let key: PrivateKeySigner = DEV_KEY0.parse()?;
-    let target = if args.method == "call" {
-        let pricing = load::pricing(&setup).await?;
-        let code = hex::decode(SLOT_READER_INIT)?.into();
-        let contract = load::deploy(&setup, &key, pricing, code).await?;
-        let out: Value = setup
-            .request(
-                "eth_call",
-                rpc_params![serde_json::json!({"to": contract}), "latest"],
-            )
-            .await?;
-        eyre::ensure!(hex_u(&out)? == 42, "the reader returned {out}");
-        contract
-    } else {
-        key.address()
-    };
     let (method, params) = if args.method == "call" {
-        ("eth_call", serde_json::json!([{"to": target}, "latest"]))
+        let pricing = load::pricing(&setup).await?;
+        // balanceOf(deployer) on the token, or the slot reader with empty calldata.
+        let (init, input, expect) = match &args.erc20 {
+            Some(path) => {
+                let mut input = hex!("70a08231").to_vec();
+                input.extend_from_slice(key.address().into_word().as_slice());
+                (token_init(path)?, input, TOKEN_SUPPLY)
+            }
+            None => (hex::decode(SLOT_READER_INIT)?.into(), Vec::new(), 42),
+        };
+        let contract = load::deploy(&setup, &key, pricing, init).await?;
+        let call = serde_json::json!({"to": contract, "input": hex::encode_prefixed(&input)});
+        let out: Value = setup
+            .request("eth_call", rpc_params![call.clone(), "latest"])
+            .await?;
+        eyre::ensure!(hex_u(&out)? == expect, "the call returned {out}");
+        ("eth_call", serde_json::json!([call, "latest"]))
     } else {
-        ("eth_getBalance", serde_json::json!([target, "latest"]))
+        (
+            "eth_getBalance",
+            serde_json::json!([key.address(), "latest"]),
+        )
     };
     let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
     let deadline = Instant::now() + Duration::from_secs(args.seconds);

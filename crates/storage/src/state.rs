@@ -1,13 +1,39 @@
 //! The state after a given block, read from the history tables, as a revm `DatabaseRef`.
 
-use crate::{tables, StorageError};
+use crate::tables::{self, Dbs};
+use crate::StorageError;
 use alloy_primitives::{keccak256, Address, B256, U256};
+use parking_lot::Mutex;
 use revm::bytecode::Bytecode;
 use revm::database_interface::DatabaseRef;
 use revm::state::AccountInfo;
+use schnellru::{ByLength, LruMap};
 use scion_types::{Account, KECCAK_EMPTY};
 use signet_libmdbx::tx::aliases::RoTxSync;
 use signet_libmdbx::Database;
+use std::sync::Arc;
+
+/// Contracts whose analysed code is kept (at most 24 KiB of code each, about 28 MiB in all).
+const CODE_CACHE_ENTRIES: u32 = 1024;
+
+/// What every state read of a store shares: the table handles, and the contracts' analysed
+/// code by hash. Code under a hash never changes, so a cached entry never goes stale, and a
+/// call no longer reads and analyses (jump destinations) its contract's code each time.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// Handles of every table.
+    pub(crate) dbs: Dbs,
+    code: Mutex<LruMap<B256, Bytecode>>,
+}
+
+impl Shared {
+    pub(crate) fn new(dbs: Dbs) -> Self {
+        Self {
+            dbs,
+            code: Mutex::new(LruMap::new(ByLength::new(CODE_CACHE_ENTRIES))),
+        }
+    }
+}
 
 /// Key of an account's entry after `block`.
 pub(crate) fn account_key(addr: Address, block: u64) -> [u8; 28] {
@@ -31,11 +57,16 @@ pub(crate) fn storage_key(addr: Address, slot: U256, block: u64) -> [u8; 60] {
 pub struct StateDb {
     txn: RoTxSync,
     number: u64,
+    shared: Arc<Shared>,
 }
 
 impl StateDb {
-    pub(crate) fn new(txn: RoTxSync, number: u64) -> Self {
-        Self { txn, number }
+    pub(crate) fn new(txn: RoTxSync, number: u64, shared: Arc<Shared>) -> Self {
+        Self {
+            txn,
+            number,
+            shared,
+        }
     }
 
     /// The block this state is after.
@@ -44,7 +75,7 @@ impl StateDb {
     }
 
     fn db(&self, name: &str) -> Result<Database, StorageError> {
-        Ok(self.txn.open_db(Some(name))?)
+        self.shared.dbs.get(name)
     }
 
     /// The newest entry whose key is `prefix ‖ block` with block ≤ this state's number.
@@ -151,11 +182,17 @@ impl DatabaseRef for StateDb {
     }
 
     fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+        if let Some(code) = self.shared.code.lock().get(&code_hash) {
+            return Ok(code.clone());
+        }
         let code = self.code(code_hash)?;
         if code.is_empty() {
+            // Unknown hashes are not cached: a later block may store their code.
             return Ok(Bytecode::default());
         }
-        Ok(Bytecode::new_raw(code.into()))
+        let code = Bytecode::new_raw(code.into());
+        self.shared.code.lock().insert(code_hash, code.clone());
+        Ok(code)
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Self::Error> {

@@ -2,7 +2,8 @@
 //! state trie. A block and everything it changes are written in one transaction.
 
 use crate::space::{self, Reserve};
-use crate::state::{account_key, storage_key, StateDb};
+use crate::state::{account_key, storage_key, Shared, StateDb};
+use crate::tables::Dbs;
 use crate::trie::{NodeWrites, TrieUpdate};
 use crate::{codec, tables, StorageError};
 use alloy_consensus::{ReceiptEnvelope, TxEnvelope};
@@ -15,6 +16,7 @@ use signet_libmdbx::{
 };
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Block body as stored: transactions and uncles.
 #[derive(RlpEncodable, RlpDecodable)]
@@ -99,6 +101,8 @@ pub struct Store {
     env: Environment,
     /// Disk space kept ahead of the file when pages are written through the map.
     reserve: Option<Reserve>,
+    /// Table handles and the code cache, shared with every [`StateDb`].
+    shared: Arc<Shared>,
 }
 
 /// The layout of stored records this build reads and writes (META "version"). Format 1, before
@@ -154,14 +158,16 @@ impl Store {
             })
             .open(dir)?;
         let reserve = writemap.then(|| Reserve::open(dir)).transpose()?;
-        let store = Self { env, reserve };
         // Create missing tables; an existing database opens with no write (and so also on a
         // full disk, to serve what it holds).
-        let ro = store.ro()?;
+        let ro = env.begin_ro_sync()?;
         let complete = tables::ALL.iter().all(|t| ro.open_db(Some(t)).is_ok());
         drop(ro);
         if !complete {
-            let txn = store.begin_rw(tables::ALL.len() + 1)?;
+            if let Some(reserve) = &reserve {
+                reserve.ensure(space::ahead_for(tables::ALL.len() + 1))?;
+            }
+            let txn = env.begin_rw_sync()?;
             for t in tables::ALL {
                 txn.create_db(Some(t), DatabaseFlags::empty())?;
             }
@@ -169,6 +175,12 @@ impl Store {
             txn.put(meta, b"version", FORMAT.to_be_bytes(), WriteFlags::empty())?;
             txn.commit()?;
         }
+        let dbs = Dbs::open(&env.begin_ro_sync()?)?;
+        let store = Self {
+            env,
+            reserve,
+            shared: Arc::new(Shared::new(dbs)),
+        };
         let found = match store.get_raw(tables::META, b"version")? {
             None => 1,
             Some(v) => u32::from_be_bytes(v.try_into().map_err(|v: Vec<u8>| {
@@ -314,8 +326,7 @@ impl Store {
 
     pub(crate) fn get_raw(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         let txn = self.ro()?;
-        let db = txn.open_db(Some(table))?;
-        Ok(txn.get(db.dbi(), key)?)
+        Ok(txn.get(self.shared.dbs.get(table)?.dbi(), key)?)
     }
 
     /// A header by block hash.
@@ -370,12 +381,12 @@ impl Store {
     /// Where a canonical transaction is.
     pub fn tx_location(&self, tx_hash: B256) -> Result<Option<TxLocation>, StorageError> {
         let txn = self.ro()?;
-        let lookup = txn.open_db(Some(tables::TX_LOOKUP))?;
+        let lookup = self.shared.dbs.get(tables::TX_LOOKUP)?;
         let Some(v) = txn.get::<Vec<u8>>(lookup.dbi(), tx_hash.as_slice())? else {
             return Ok(None);
         };
         let (block_number, index) = codec::decode_tx_location(&v, tx_hash)?;
-        let canonical = txn.open_db(Some(tables::CANONICAL))?;
+        let canonical = self.shared.dbs.get(tables::CANONICAL)?;
         let hash = txn
             .get::<Vec<u8>>(canonical.dbi(), &be(block_number))?
             .ok_or_else(|| {
@@ -406,12 +417,12 @@ impl Store {
 
     /// The state after canonical block `number`, as a revm database.
     pub fn state_at(&self, number: u64) -> Result<StateDb, StorageError> {
-        Ok(StateDb::new(self.ro()?, number))
+        Ok(StateDb::new(self.ro()?, number, self.shared.clone()))
     }
 
     /// The latest account record (storage root included), if the account exists.
     pub fn latest_account(&self, address: Address) -> Result<Option<Account>, StorageError> {
-        StateDb::new(self.ro()?, u64::MAX).account(address)
+        self.state_at(u64::MAX)?.account(address)
     }
 
     /// Applies a block's state changes to the trie (in memory) on top of the head state, and
@@ -419,7 +430,7 @@ impl Store {
     pub fn prepare_state(&self, changes: &StateChanges) -> Result<StateUpdate, StorageError> {
         let txn = self.ro()?;
         let trie_db = txn.open_db(Some(tables::TRIE))?;
-        let state = StateDb::new(self.ro()?, u64::MAX);
+        let state = self.state_at(u64::MAX)?;
         let mut update = StateUpdate::default();
         let account_owner = [0u8; 32];
         let mut storage_roots: BTreeMap<Address, B256> = BTreeMap::new();

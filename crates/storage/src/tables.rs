@@ -50,3 +50,30 @@ pub const ALL: [&str; 13] = [
     TRIE,
     BLOCK_INFO,
 ];
+
+/// A handle of every table, opened once with the environment: MDBX shares the handle of an
+/// existing table with every transaction, so reads skip opening tables by name each time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Dbs([(&'static str, signet_libmdbx::Database); ALL.len()]);
+
+impl Dbs {
+    /// Opens every table in `txn`; each must exist.
+    pub(crate) fn open(
+        txn: &signet_libmdbx::tx::aliases::RoTxSync,
+    ) -> Result<Self, signet_libmdbx::MdbxError> {
+        let mut out = [(META, txn.open_db(Some(META))?); ALL.len()];
+        for (slot, name) in out.iter_mut().zip(ALL) {
+            *slot = (name, txn.open_db(Some(name))?);
+        }
+        Ok(Self(out))
+    }
+
+    /// The handle of table `name` (one of [`ALL`]).
+    pub(crate) fn get(&self, name: &str) -> Result<signet_libmdbx::Database, crate::StorageError> {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, db)| *db)
+            .ok_or_else(|| crate::StorageError::Corrupt(format!("no table {name}")))
+    }
+}

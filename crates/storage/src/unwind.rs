@@ -2,7 +2,7 @@
 //! return to the parent, checked against the parent's state root, in one write transaction.
 //! The block itself stays stored (as a side block) with its body and receipts.
 
-use crate::state::{account_key, storage_key, StateDb};
+use crate::state::{account_key, storage_key};
 use crate::store::{delete_prefix, push_writes, Store};
 use crate::trie::TrieUpdate;
 use crate::{tables, StorageError};
@@ -63,7 +63,7 @@ impl Store {
         let touched = parse_changeset(&raw)?;
 
         // The values before the block, and the trie brought back to them.
-        let before = StateDb::new(self.ro()?, number - 1);
+        let before = self.state_at(number - 1)?;
         let txn = self.ro()?;
         let trie_db = txn.open_db(Some(tables::TRIE))?;
         let mut trie_writes: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();

@@ -352,3 +352,46 @@ fn a_database_of_another_format_is_refused_with_what_to_do() {
     );
     assert!(err.to_string().contains("Move the directory away"), "{err}");
 }
+
+#[test]
+fn contract_code_is_read_analysed_and_found_once_a_block_stores_it() {
+    use revm::database_interface::DatabaseRef;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.init_genesis(&empty_spec()).unwrap();
+    // PUSH1 4 JUMP INVALID JUMPDEST STOP: offset 4 is a jump destination, offset 3 is not.
+    let code = Bytes::from(vec![0x60, 0x04, 0x56, 0xfe, 0x5b, 0x00]);
+    let hash = keccak256(&code);
+    // Not stored yet: empty, and a later block's code must not be hidden by this answer.
+    assert!(store
+        .state_at(0)
+        .unwrap()
+        .code_by_hash_ref(hash)
+        .unwrap()
+        .is_empty());
+
+    let mut changes = StateChanges::default();
+    changes.accounts.insert(
+        Address::with_last_byte(7),
+        AccountChange {
+            info: Some(AccountInfo {
+                nonce: 1,
+                balance: U256::ZERO,
+                code_hash: hash,
+                new_code: Some(code.clone()),
+            }),
+            wiped: false,
+            storage: BTreeMap::new(),
+        },
+    );
+    commit_on_head(&store, &changes).unwrap();
+    // Every reader, the first and the later ones (served from the code cache), gets the code
+    // with its jump destinations analysed.
+    for _ in 0..3 {
+        let got = store.state_at(1).unwrap().code_by_hash_ref(hash).unwrap();
+        assert_eq!(got.original_bytes(), code);
+        let jumps = got.legacy_jump_table().expect("analysed legacy code");
+        assert!(jumps.is_valid(4));
+        assert!(!jumps.is_valid(3));
+    }
+}
