@@ -159,7 +159,7 @@ def main():
                  "50000 --senders 1000 --concurrency 8 --batch 50` (plus `--erc20` with "
                  "contracts/ScionToken), `scion export` and `scion import --dev` of the Scion "
                  "ETH run's chain, and `scion-bench read --concurrency 16 --seconds 8 --method "
-                 "call|balance`; then `cargo bench -p scion-executor --bench block` (the "
+                 "call|balance` (call with `--erc20`: balanceOf on the same token); then `cargo bench -p scion-executor --bench block` (the "
                  "ceiling) and `cargo bench -p scion-storage --bench commit`, and one "
                  "`scion-bench transfers --count 1000000 --fresh-recipients` run for memory "
                  "(`/proc/PID/status`)." + (" This was a `--quick` run: 5,000 transfers, "
