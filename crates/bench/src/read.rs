@@ -1,5 +1,5 @@
-//! The read workload: eth_call (an ERC-20's balanceOf, or a contract that reads a storage slot) or
-//! eth_getBalance, from N keep-alive connections for a duration. The requests go over a minimal
+//! The read workload: eth_call (an ERC-20's balanceOf, or a contract that reads a storage
+//! slot) or eth_getBalance, from N keep-alive connections for a duration. The requests go over a minimal
 //! HTTP/1.1 client that writes one pre-encoded request and reads one reply, so that the load
 //! tool, which shares the machine with the node, spends as little CPU per request as it can.
 
@@ -20,6 +20,15 @@ const SLOT_READER_INIT: &str = "0x602a600055600b6011600039600b6000f3600054600052
 
 /// Runs the read workload and prints requests per second and latency percentiles.
 pub(crate) async fn read(args: ReadArgs) -> eyre::Result<()> {
+    eyre::ensure!(
+        matches!(args.method.as_str(), "call" | "balance"),
+        "--method must be call or balance, not {}",
+        args.method
+    );
+    eyre::ensure!(
+        args.erc20.is_none() || args.method == "call",
+        "--erc20 goes with --method call"
+    );
     let setup: HttpClient = HttpClientBuilder::default().build(&args.rpc)?;
     let key: PrivateKeySigner = DEV_KEY0.parse()?;
     let (method, params) = if args.method == "call" {
