@@ -6,13 +6,13 @@
 use alloy_consensus::ReceiptEnvelope;
 use alloy_primitives::{Address, B256};
 use parking_lot::Mutex;
+use schnellru::{ByLength, LruMap};
 use scion_storage::{StorageError, Store};
 use scion_types::Block;
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// How many blocks are kept.
-const CAPACITY: usize = 8;
+const CAPACITY: u32 = 8;
 
 /// A stored block with what its receipts need.
 pub struct BlockData {
@@ -24,16 +24,23 @@ pub struct BlockData {
     pub receipts: Vec<ReceiptEnvelope>,
 }
 
-/// The most recently read blocks, newest last.
-#[derive(Default)]
+/// The most recently read blocks.
 pub struct BlockCache {
-    recent: Mutex<VecDeque<(B256, Arc<BlockData>)>>,
+    recent: Mutex<LruMap<B256, Arc<BlockData>>>,
+}
+
+impl Default for BlockCache {
+    fn default() -> Self {
+        Self {
+            recent: Mutex::new(LruMap::new(ByLength::new(CAPACITY))),
+        }
+    }
 }
 
 impl BlockCache {
     /// The block `hash` with its senders and receipts, from the cache or the store.
     pub fn get(&self, store: &Store, hash: B256) -> Result<Option<Arc<BlockData>>, StorageError> {
-        if let Some((_, hit)) = self.recent.lock().iter().find(|(h, _)| *h == hash) {
+        if let Some(hit) = self.recent.lock().get(&hash) {
             return Ok(Some(hit.clone()));
         }
         let Some(block) = store.block(hash)? else {
@@ -50,11 +57,7 @@ impl BlockCache {
         });
         // A side block has no receipts until it runs: only complete entries are kept.
         if complete {
-            let mut recent = self.recent.lock();
-            if recent.len() == CAPACITY {
-                recent.pop_front();
-            }
-            recent.push_back((hash, data.clone()));
+            self.recent.lock().insert(hash, data.clone());
         }
         Ok(Some(data))
     }
