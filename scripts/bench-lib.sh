@@ -1,6 +1,7 @@
 # Shared by the bench-*.sh scripts (sourced): tools, a release build, a work directory, and
 # starting fresh Scion and anvil nodes on fixed local ports.
 set -euo pipefail
+trap 'echo "${BASH_SOURCE[0]}: line $LINENO failed (exit $?)" >&2' ERR
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 scripts/install-tools.sh
@@ -26,11 +27,15 @@ start_node() {
     target/release/scion node --dev --datadir "$work/scion" --http.port 18645 >"$work/scion.log" 2>&1 &
     node_pid=$!; wait_rpc "$SCION_URL"
   else
-    tools/node_modules/.bin/anvil --port 18646 --silent >"$work/anvil.log" 2>&1 &
+    # anvil writes the states it pages out under $HOME/.foundry/anvil/tmp and leaves them
+    # behind when killed (gigabytes per run); a home inside $work is removed with it.
+    HOME="$work/anvil-home" tools/node_modules/.bin/anvil --port 18646 --silent \
+      >"$work/anvil.log" 2>&1 &
     node_pid=$!; wait_rpc "$ANVIL_URL"
   fi
 }
 
 stop_node() {
   kill "$node_pid"; wait "$node_pid" 2>/dev/null || true
+  rm -rf "$work/anvil-home"
 }
