@@ -9,6 +9,7 @@
 )]
 
 mod codec;
+mod nodes;
 mod space;
 mod state;
 mod store;

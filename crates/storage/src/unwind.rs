@@ -171,6 +171,7 @@ impl Store {
             WriteFlags::empty(),
         )?;
         txn.commit()?;
+        self.nodes.lock().invalidate();
         Ok(block)
     }
 }
