@@ -484,8 +484,14 @@ impl Store {
         // for the whole walk and made the cache of this transaction's head, so every node read
         // here, cached or not, is of that one trie.
         let head: Option<Vec<u8>> = txn.get(self.shared.dbs.get(tables::META)?.dbi(), b"head")?;
+        // No head yet (the genesis block's own root) is the zero hash, genesis's parent.
+        let head = match head {
+            Some(h) => B256::try_from(h.as_slice())
+                .map_err(|_| StorageError::Corrupt(format!("head hash of {} bytes", h.len())))?,
+            None => B256::ZERO,
+        };
         let mut nodes = self.nodes.lock();
-        nodes.at(head.map(|h| B256::from_slice(&h)).unwrap_or_default());
+        nodes.at(head);
         let nodes = RefCell::new(nodes);
         let load = |path: &[u8]| -> Result<Option<Vec<u8>>, StorageError> {
             if let Some(node) = nodes.borrow_mut().get(path) {
