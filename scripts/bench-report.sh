@@ -18,6 +18,16 @@ results="$work/results.txt"
 : >"$results"
 # One result line: workload, node, run, then the tool's own output line.
 record() { echo "$1|$2|$3|$4" | tee -a "$results"; }
+# Runs scion-bench and prints the last line of its output (the result). Its progress bar goes
+# to a file; when it fails, its last message is shown instead of being lost with the bar.
+tool() {
+  local out
+  if ! out=$(target/release/scion-bench "$@" 2>"$work/tool.err" | tail -1); then
+    tr '\r' '\n' <"$work/tool.err" | grep -v '^$' | tail -3 >&2
+    return 1
+  fi
+  echo "$out"
+}
 
 for run in $(seq 1 "$runs"); do
   for workload in eth erc20; do
@@ -25,8 +35,8 @@ for run in $(seq 1 "$runs"); do
       start_node $node
       url=$([[ $node == scion ]] && echo "$SCION_URL" || echo "$ANVIL_URL")
       token=$([[ $workload == erc20 ]] && echo "$erc20" || true)
-      out=$(target/release/scion-bench transfers --rpc "$url" --count "$count" --senders 1000 \
-        --concurrency 8 --batch 50 --label "$node" ${token:+--erc20 "$token"} 2>/dev/null | tail -1)
+      out=$(tool transfers --rpc "$url" --count "$count" --senders 1000 \
+        --concurrency 8 --batch 50 --label "$node" ${token:+--erc20 "$token"})
       record "$workload" "$node" "$run" "$out"
       stop_node
       if [[ $node == scion && $workload == eth ]]; then
@@ -64,8 +74,8 @@ fi
 # Memory with 1,000,000 accounts: every transfer goes to a new address.
 if (( ! quick )); then
   start_node scion
-  out=$(target/release/scion-bench transfers --rpc "$SCION_URL" --count "$memory_count" \
-    --senders 1000 --concurrency 8 --batch 50 --fresh-recipients --label scion 2>/dev/null | tail -1)
+  out=$(tool transfers --rpc "$SCION_URL" --count "$memory_count" \
+    --senders 1000 --concurrency 8 --batch 50 --fresh-recipients --label scion)
   status=$(grep -E '^(VmRSS|VmHWM|RssAnon|RssFile)' "/proc/$node_pid/status" | tr -s ' \t' ' ' | paste -sd ';')
   record memory scion 1 "$out;$status"
   stop_node
