@@ -9,7 +9,6 @@
 )]
 
 mod codec;
-mod nodes;
 mod space;
 mod state;
 mod store;

@@ -1,7 +1,6 @@
 //! The Store: one MDBX environment holding blocks, receipts, indexes, state history and the
 //! state trie. A block and everything it changes are written in one transaction.
 
-use crate::nodes::{NodeCache, NODE_CACHE_BYTES};
 use crate::space::{self, Reserve};
 use crate::state::{account_key, storage_key, Shared, StateDb};
 use crate::tables::Dbs;
@@ -10,13 +9,11 @@ use crate::{codec, tables, StorageError};
 use alloy_consensus::{ReceiptEnvelope, TxEnvelope};
 use alloy_primitives::{keccak256, Address, B256, U256};
 use alloy_rlp::{Decodable, RlpDecodable, RlpEncodable};
-use parking_lot::Mutex;
 use scion_types::{Account, Block, ChainSpec, Header, StateChanges, EMPTY_ROOT};
 use signet_libmdbx::{
     tx::aliases::{RoTxSync, RwTxSync},
     DatabaseFlags, Environment, EnvironmentFlags, Geometry, Mode, SyncMode, WriteFlags,
 };
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -106,8 +103,6 @@ pub struct Store {
     reserve: Option<Reserve>,
     /// Table handles and the code cache, shared with every [`StateDb`].
     shared: Arc<Shared>,
-    /// The head's account-trie branches, for the state root.
-    pub(crate) nodes: Mutex<NodeCache>,
 }
 
 /// The layout of stored records this build reads and writes (META "version"). Format 1, before
@@ -185,7 +180,6 @@ impl Store {
             env,
             reserve,
             shared: Arc::new(Shared::new(dbs)),
-            nodes: Mutex::new(NodeCache::new(NODE_CACHE_BYTES)),
         };
         let found = match store.get_raw(tables::META, b"version")? {
             None => 1,
@@ -480,29 +474,9 @@ impl Store {
             storage_roots.insert(*addr, storage_root);
         }
 
-        // The account trie's inner nodes come from the cache when it holds them. It is locked
-        // for the whole walk and made the cache of this transaction's head, so every node read
-        // here, cached or not, is of that one trie.
-        let head: Option<Vec<u8>> = txn.get(self.shared.dbs.get(tables::META)?.dbi(), b"head")?;
-        // No head yet (the genesis block's own root) is the zero hash, genesis's parent.
-        let head = match head {
-            Some(h) => B256::try_from(h.as_slice())
-                .map_err(|_| StorageError::Corrupt(format!("head hash of {} bytes", h.len())))?,
-            None => B256::ZERO,
-        };
-        let mut nodes = self.nodes.lock();
-        nodes.at(head);
-        let nodes = RefCell::new(nodes);
         let load = |path: &[u8]| -> Result<Option<Vec<u8>>, StorageError> {
-            if let Some(node) = nodes.borrow_mut().get(path) {
-                return Ok(Some(node));
-            }
             let key = [account_owner.as_slice(), path].concat();
-            let node: Option<Vec<u8>> = txn.get(trie_db.dbi(), &key)?;
-            if let Some(node) = &node {
-                nodes.borrow_mut().offer(path, node);
-            }
-            Ok(node)
+            Ok(txn.get(trie_db.dbi(), &key)?)
         };
         let mut trie = TrieUpdate::new(&load);
         for (addr, change) in &changes.accounts {
@@ -642,13 +616,6 @@ impl Store {
         }
         put(tables::META, b"head", hash.as_slice())?;
         txn.commit()?;
-        let account_trie = update
-            .trie_writes
-            .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix(&[0u8; 32][..])?, v.as_deref())));
-        self.nodes
-            .lock()
-            .advance(block.header.parent_hash, hash, account_trie);
         Ok(())
     }
 }

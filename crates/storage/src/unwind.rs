@@ -171,7 +171,6 @@ impl Store {
             WriteFlags::empty(),
         )?;
         txn.commit()?;
-        self.nodes.lock().invalidate();
         Ok(block)
     }
 }

@@ -396,10 +396,9 @@ fn contract_code_is_read_analysed_and_found_once_a_block_stores_it() {
     }
 }
 
-/// The state root keeps the account trie's inner nodes in memory between blocks. With 3,000
-/// accounts (three levels of branches) and blocks that create, update and delete accounts,
-/// every root stays exact: forward, after unwinding five blocks, along a diverging branch of
-/// blocks from there, and after reopening the store.
+/// With 3,000 accounts (three levels of branches) and blocks that create, update and delete
+/// accounts, every root stays exact: forward, after unwinding five blocks, along a diverging
+/// branch of blocks from there, and after reopening the store.
 #[test]
 fn roots_stay_exact_across_unwinds_and_diverging_blocks() {
     let dir = tempfile::tempdir().unwrap();
