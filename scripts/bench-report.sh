@@ -54,7 +54,7 @@ for run in $(seq 1 "$runs"); do
       url=$([[ $node == scion ]] && echo "$SCION_URL" || echo "$ANVIL_URL")
       # eth_call is balanceOf on the ERC-20 (issue 7's read workload).
       token=$([[ $method == call ]] && echo "$erc20" || true)
-      out=$(target/release/scion-bench read --rpc "$url" --seconds "$secs" --concurrency 16 \
+      out=$(tool read --rpc "$url" --seconds "$secs" --concurrency 16 \
         --method "$method" --label "$node" ${token:+--erc20 "$token"})
       record "$method" "$node" "$run" "$out"
       stop_node
