@@ -46,7 +46,14 @@ pub struct Named<T>(pub T);
 
 impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Named<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(d)?;
+        // One plain parse of the object's text; only a parse that fails pays for the tracked
+        // one below (through a `Value`, as before), whose error names the field.
+        let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+        if let Ok(v) = serde_json::from_str(raw.get()) {
+            return Ok(Named(v));
+        }
+        let value: serde_json::Value =
+            serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?;
         serde_path_to_error::deserialize(value)
             .map(Named)
             .map_err(|e| {
@@ -640,4 +647,32 @@ fn block_rewards(
         out.push(txs[i].0);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Named;
+    use alloy_rpc_types_eth::TransactionRequest;
+
+    fn parse(params: &str) -> Result<TransactionRequest, String> {
+        let params = jsonrpsee::types::Params::new(Some(params));
+        let mut seq = params.sequence();
+        seq.next::<Named<TransactionRequest>>()
+            .map(|Named(t)| t)
+            .map_err(|e| e.data().map(|d| d.get().to_string()).unwrap_or_default())
+    }
+
+    #[test]
+    fn call_objects_parse_as_before_and_errors_name_the_field() {
+        let obj = r#"{"from":"0x00000000000000000000000000000000000000aa","to":"0x00000000000000000000000000000000000000bb","data":"0x70a08231","gas":"0x5208"}"#;
+        let direct: TransactionRequest = serde_json::from_str(obj).unwrap();
+        assert_eq!(parse(&format!("[{obj}]")).unwrap(), direct);
+        assert_eq!(direct.gas, Some(21_000));
+        // A key given twice: the last one counts, as when the object went through a Value.
+        let twice =
+            r#"[{"to":"0x00000000000000000000000000000000000000bb","gas":"0x1","gas":"0x2"}]"#;
+        assert_eq!(parse(twice).unwrap().gas, Some(2));
+        let e = parse(r#"[{"to":5}]"#).unwrap_err();
+        assert!(e.contains("to: invalid type"), "{e}");
+    }
 }
