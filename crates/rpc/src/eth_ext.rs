@@ -16,6 +16,8 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
+use jsonrpsee::types::ErrorObjectOwned;
+use scion_storage::StorageError;
 use scion_types::{Block, Header};
 
 /// More eth_* methods.
@@ -107,6 +109,20 @@ pub trait EthExtApi {
 
 /// The extra eth methods over the shared context.
 pub struct EthExt(pub RpcContext);
+
+/// Why one attempt at a proof failed.
+enum ProofError {
+    /// A block was committed meanwhile; the proof is read again.
+    HeadMoved,
+    /// Any other failure, as the client gets it.
+    Rpc(ErrorObjectOwned),
+}
+
+impl From<ErrorObjectOwned> for ProofError {
+    fn from(e: ErrorObjectOwned) -> Self {
+        ProofError::Rpc(e)
+    }
+}
 
 impl EthExt {
     fn eth(&self) -> crate::eth::Eth {
@@ -272,6 +288,67 @@ impl EthExt {
         };
         Ok(env)
     }
+
+    /// One attempt at eth_getProof on the latest read snapshot.
+    fn proof_once(
+        &self,
+        address: Address,
+        keys: &[SlotKey],
+        block: Option<BlockId>,
+    ) -> Result<EIP1186AccountProofResponse, ProofError> {
+        let chain = &self.0.chain;
+        let head: Header = chain.head();
+        let wanted = match block.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
+            BlockId::Hash(h) => h.block_hash,
+            BlockId::Number(BlockNumberOrTag::Number(n)) => chain
+                .canonical_hash(n)
+                .map_err(error::chain)?
+                .unwrap_or_default(),
+            BlockId::Number(BlockNumberOrTag::Earliest) => chain
+                .store()
+                .canonical_hash(0)
+                .map_err(error::storage)?
+                .unwrap_or_default(),
+            BlockId::Number(_) => head.hash(),
+        };
+        // One read snapshot for the head check, the values and the proofs.
+        let state = chain.store().state_at(u64::MAX).map_err(error::storage)?;
+        if wanted != state.head_hash().map_err(error::storage)? {
+            return Err(error::server("proofs are served for the latest block only").into());
+        }
+        let account = state
+            .account(address)
+            .map_err(error::storage)?
+            .unwrap_or_default();
+        let account_proof = match state.account_proof(address) {
+            Err(StorageError::HeadMoved) => return Err(ProofError::HeadMoved),
+            r => r.map_err(error::storage)?,
+        };
+        let mut storage_proof = Vec::new();
+        for k in keys {
+            let k = *k;
+            let slot = B256::from(k.0);
+            storage_proof.push(EIP1186StorageProof {
+                key: alloy_serde::JsonStorageKey::Hash(slot),
+                value: state.storage(address, k.0).map_err(error::storage)?,
+                proof: state
+                    .storage_proof(address, slot)
+                    .map_err(error::storage)?
+                    .into_iter()
+                    .map(Bytes::from)
+                    .collect(),
+            });
+        }
+        Ok(EIP1186AccountProofResponse {
+            address,
+            balance: account.balance,
+            code_hash: account.code_hash,
+            nonce: account.nonce,
+            storage_hash: account.storage_root,
+            account_proof: account_proof.into_iter().map(Bytes::from).collect(),
+            storage_proof,
+        })
+    }
 }
 
 /// A transaction's signing hash, whatever its type.
@@ -380,54 +457,18 @@ impl EthExtApiServer for EthExt {
         keys: Vec<SlotKey>,
         block: Option<BlockId>,
     ) -> RpcResult<EIP1186AccountProofResponse> {
-        let chain = &self.0.chain;
-        let head: Header = chain.head();
-        let wanted = match block.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
-            BlockId::Hash(h) => h.block_hash,
-            BlockId::Number(BlockNumberOrTag::Number(n)) => chain
-                .canonical_hash(n)
-                .map_err(error::chain)?
-                .unwrap_or_default(),
-            BlockId::Number(BlockNumberOrTag::Earliest) => chain
-                .store()
-                .canonical_hash(0)
-                .map_err(error::storage)?
-                .unwrap_or_default(),
-            BlockId::Number(_) => head.hash(),
-        };
-        // One read snapshot for the head check, the values and the proofs.
-        let state = chain.store().state_at(u64::MAX).map_err(error::storage)?;
-        if wanted != state.head_hash().map_err(error::storage)? {
-            return Err(error::server("proofs are served for the latest block only"));
+        // The account trie is read at the head in memory; a block committed between the read
+        // snapshot and the proof makes the proof read again, on the new head.
+        for _ in 0..3 {
+            match self.proof_once(address, &keys, block) {
+                Err(ProofError::HeadMoved) => continue,
+                Err(ProofError::Rpc(e)) => return Err(e),
+                Ok(p) => return Ok(p),
+            }
         }
-        let account = state
-            .account(address)
-            .map_err(error::storage)?
-            .unwrap_or_default();
-        let account_proof = state.account_proof(address).map_err(error::storage)?;
-        let mut storage_proof = Vec::new();
-        for k in keys {
-            let slot = B256::from(k.0);
-            storage_proof.push(EIP1186StorageProof {
-                key: alloy_serde::JsonStorageKey::Hash(slot),
-                value: state.storage(address, k.0).map_err(error::storage)?,
-                proof: state
-                    .storage_proof(address, slot)
-                    .map_err(error::storage)?
-                    .into_iter()
-                    .map(Bytes::from)
-                    .collect(),
-            });
-        }
-        Ok(EIP1186AccountProofResponse {
-            address,
-            balance: account.balance,
-            code_hash: account.code_hash,
-            nonce: account.nonce,
-            storage_hash: account.storage_root,
-            account_proof: account_proof.into_iter().map(Bytes::from).collect(),
-            storage_proof,
-        })
+        Err(error::server(
+            "the head kept moving while the proof was read; try again",
+        ))
     }
 
     fn sign(&self, address: Address, message: Bytes) -> RpcResult<Bytes> {

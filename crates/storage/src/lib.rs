@@ -8,6 +8,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod account_trie;
 mod codec;
 mod space;
 mod state;
@@ -33,6 +34,9 @@ pub enum StorageError {
     /// Stored bytes are not what they should be.
     #[error("corrupt database: {0}")]
     Corrupt(String),
+    /// A block was committed while a proof was being read from an earlier snapshot: read again.
+    #[error("the head moved while the proof was read; try again")]
+    HeadMoved,
     /// The data directory holds another chain.
     #[error("the data directory holds another chain: its genesis is {found}, this chain's is {expected}")]
     GenesisMismatch {

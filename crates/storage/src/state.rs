@@ -1,9 +1,10 @@
 //! The state after a given block, read from the history tables, as a revm `DatabaseRef`.
 
+use crate::account_trie::AccountTrie;
 use crate::tables::{self, Dbs};
 use crate::StorageError;
 use alloy_primitives::{keccak256, Address, B256, U256};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use revm::bytecode::Bytecode;
 use revm::database_interface::DatabaseRef;
 use revm::state::AccountInfo;
@@ -24,6 +25,8 @@ pub(crate) struct Shared {
     /// Handles of every table.
     pub(crate) dbs: Dbs,
     code: Mutex<LruMap<B256, Bytecode>>,
+    /// The account trie of the head state (see account_trie.rs).
+    pub(crate) account_trie: RwLock<AccountTrie>,
 }
 
 impl Shared {
@@ -31,6 +34,7 @@ impl Shared {
         Self {
             dbs,
             code: Mutex::new(LruMap::new(ByLength::new(CODE_CACHE_ENTRIES))),
+            account_trie: RwLock::new(AccountTrie::default()),
         }
     }
 }
@@ -160,6 +164,16 @@ impl StateDb {
     }
 
     fn trie_proof(&self, owner: [u8; 32], key: B256) -> Result<Vec<Vec<u8>>, StorageError> {
+        if owner == [0u8; 32] {
+            // The account trie lives in memory at the head; it must be this snapshot's head.
+            let trie = self.shared.account_trie.read();
+            if trie.head() != self.head_hash()? {
+                return Err(StorageError::HeadMoved);
+            }
+            let load =
+                |path: &[u8]| -> Result<Option<Vec<u8>>, StorageError> { Ok(trie.get(path)) };
+            return crate::trie::proof(&load, key.as_slice());
+        }
         let db = self.db(tables::TRIE)?;
         let load = |path: &[u8]| -> Result<Option<Vec<u8>>, StorageError> {
             Ok(self.txn.get(db.dbi(), &[owner.as_slice(), path].concat())?)

@@ -1,6 +1,7 @@
 //! The Store: one MDBX environment holding blocks, receipts, indexes, state history and the
 //! state trie. A block and everything it changes are written in one transaction.
 
+use crate::account_trie::AccountTrie;
 use crate::space::{self, Reserve};
 use crate::state::{account_key, storage_key, Shared, StateDb};
 use crate::tables::Dbs;
@@ -76,8 +77,10 @@ pub struct StateUpdate {
     accounts: BTreeMap<Address, Option<Account>>,
     /// Accounts whose earlier storage is dropped.
     wiped: Vec<Address>,
-    /// Trie node writes under their full table keys.
+    /// Storage-trie node writes under their full table keys.
     trie_writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Account-trie node writes, for the in-memory account trie once the block commits.
+    account_writes: NodeWrites,
 }
 
 /// The size of one table, from MDBX's statistics.
@@ -102,12 +105,14 @@ pub struct Store {
     /// Disk space kept ahead of the file when pages are written through the map.
     reserve: Option<Reserve>,
     /// Table handles and the code cache, shared with every [`StateDb`].
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 /// The layout of stored records this build reads and writes (META "version"). Format 1, before
 /// the key was kept, stored receipts with blooms, whole accounts and 40-byte tx lookups.
-pub const FORMAT: u32 = 2;
+/// Format 2 kept the account trie's nodes in TrieNodes; format 3 keeps them in memory
+/// (account_trie.rs), and a format-2 database is moved to 3 when it opens.
+pub const FORMAT: u32 = 3;
 
 fn be(n: u64) -> [u8; 8] {
     n.to_be_bytes()
@@ -187,12 +192,24 @@ impl Store {
                 StorageError::Corrupt(format!("format version of {} bytes", v.len()))
             })?),
         };
-        if found != FORMAT {
+        if found == 2 {
+            // The account trie's nodes leave TrieNodes; the rebuild below replaces them.
+            let txn = store.begin_rw(16)?;
+            delete_prefix(&txn, txn.open_db(Some(tables::TRIE))?, &[0u8; 32])?;
+            let meta = txn.open_db(Some(tables::META))?;
+            txn.put(meta, b"version", FORMAT.to_be_bytes(), WriteFlags::empty())?;
+            txn.commit()?;
+        } else if found != FORMAT {
             return Err(StorageError::Format {
                 dir: dir.display().to_string(),
                 found,
                 expected: FORMAT,
             });
+        }
+        if store.meta_hash(b"head")?.is_some() {
+            let head = store.head()?;
+            let trie = AccountTrie::rebuild(&store.ro()?, &head)?;
+            *store.shared.account_trie.write() = trie;
         }
         Ok(store)
     }
@@ -428,11 +445,20 @@ impl Store {
     /// Applies a block's state changes to the trie (in memory) on top of the head state, and
     /// returns the new root with everything needed to commit it.
     pub fn prepare_state(&self, changes: &StateChanges) -> Result<StateUpdate, StorageError> {
+        // Locked before the snapshots are taken: a commit holds the write lock until both MDBX
+        // and the in-memory account trie are at its block, so the two agree here.
+        let accounts = self.shared.account_trie.read();
         let txn = self.ro()?;
         let trie_db = txn.open_db(Some(tables::TRIE))?;
         let state = self.state_at(u64::MAX)?;
+        let head = state.head_hash().unwrap_or_default();
+        if head != accounts.head() {
+            return Err(StorageError::Corrupt(format!(
+                "the account trie is at {}, the head at {head}",
+                accounts.head()
+            )));
+        }
         let mut update = StateUpdate::default();
-        let account_owner = [0u8; 32];
         let mut storage_roots: BTreeMap<Address, B256> = BTreeMap::new();
 
         for (addr, change) in &changes.accounts {
@@ -474,10 +500,8 @@ impl Store {
             storage_roots.insert(*addr, storage_root);
         }
 
-        let load = |path: &[u8]| -> Result<Option<Vec<u8>>, StorageError> {
-            let key = [account_owner.as_slice(), path].concat();
-            Ok(txn.get(trie_db.dbi(), &key)?)
-        };
+        let load =
+            |path: &[u8]| -> Result<Option<Vec<u8>>, StorageError> { Ok(accounts.get(path)) };
         let mut trie = TrieUpdate::new(&load);
         for (addr, change) in &changes.accounts {
             let key = keccak256(addr);
@@ -499,7 +523,7 @@ impl Store {
             }
         }
         let (root, writes) = trie.finish()?;
-        push_writes(&mut update.trie_writes, account_owner.as_slice(), writes);
+        update.account_writes = writes;
         update.state_root = root;
         Ok(update)
     }
@@ -615,7 +639,10 @@ impl Store {
             }
         }
         put(tables::META, b"head", hash.as_slice())?;
+        // Held across the commit, so that no reader sees MDBX and the account trie apart.
+        let mut accounts = self.shared.account_trie.write();
         txn.commit()?;
+        accounts.apply(update.account_writes.clone(), hash);
         Ok(())
     }
 }

@@ -62,7 +62,15 @@ impl Store {
             .unwrap_or_default();
         let touched = parse_changeset(&raw)?;
 
-        // The values before the block, and the trie brought back to them.
+        // The values before the block, and the trie brought back to them. The account trie is
+        // locked first, as in `prepare_state`, and must be the head's.
+        let account_trie = self.shared.account_trie.read();
+        if account_trie.head() != hash {
+            return Err(StorageError::Corrupt(format!(
+                "the account trie is at {}, the head at {hash}",
+                account_trie.head()
+            )));
+        }
         let before = self.state_at(number - 1)?;
         let txn = self.ro()?;
         let trie_db = txn.open_db(Some(tables::TRIE))?;
@@ -108,9 +116,8 @@ impl Store {
             }
             accounts.push((t.address, old));
         }
-        let load = |path: &[u8]| -> Result<Option<Vec<u8>>, StorageError> {
-            Ok(txn.get(trie_db.dbi(), &[[0u8; 32].as_slice(), path].concat())?)
-        };
+        let load =
+            |path: &[u8]| -> Result<Option<Vec<u8>>, StorageError> { Ok(account_trie.get(path)) };
         let mut trie = TrieUpdate::new(&load);
         for (address, old) in &accounts {
             let key = keccak256(address);
@@ -126,7 +133,8 @@ impl Store {
                 parent.state_root
             )));
         }
-        push_writes(&mut trie_writes, &[0u8; 32], writes);
+        let account_writes = writes;
+        drop(account_trie);
         drop(before);
         drop(txn);
 
@@ -170,7 +178,10 @@ impl Store {
             parent.hash().as_slice(),
             WriteFlags::empty(),
         )?;
+        // Held across the commit, as in `commit_block`.
+        let mut account_trie = self.shared.account_trie.write();
         txn.commit()?;
+        account_trie.apply(account_writes, parent.hash());
         Ok(block)
     }
 }

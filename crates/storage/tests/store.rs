@@ -459,3 +459,107 @@ fn roots_stay_exact_across_unwinds_and_diverging_blocks() {
     store = Store::open(dir.path()).unwrap();
     block(&store, &mut model, &mut rng, 300);
 }
+
+#[test]
+fn a_format_2_database_moves_its_account_trie_out_of_the_trie_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.init_genesis(&empty_spec()).unwrap();
+    let mut changes = StateChanges::default();
+    for i in 0..50u64 {
+        changes.accounts.insert(
+            Address::from_slice(&keccak256(i.to_be_bytes())[12..]),
+            balance_change(1 + i),
+        );
+    }
+    let root = commit_on_head(&store, &changes).unwrap();
+    drop(store);
+    // As a format-2 build left it: account-trie nodes (owner zero) in TrieNodes, version 2.
+    let env = signet_libmdbx::Environment::builder()
+        .set_max_dbs(32)
+        .open(dir.path())
+        .unwrap();
+    let txn = env.begin_rw_sync().unwrap();
+    let trie = txn.open_db(Some(scion_storage::tables::TRIE)).unwrap();
+    for k in [&[0u8; 32][..], &[[0u8; 32].as_slice(), &[1, 2]].concat()] {
+        txn.put(trie, k, b"stale", signet_libmdbx::WriteFlags::empty())
+            .unwrap();
+    }
+    let meta = txn.open_db(Some(scion_storage::tables::META)).unwrap();
+    txn.put(
+        meta,
+        b"version",
+        2u32.to_be_bytes(),
+        signet_libmdbx::WriteFlags::empty(),
+    )
+    .unwrap();
+    txn.commit().unwrap();
+    drop(env);
+
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.head().unwrap().state_root, root);
+    // The account trie was rebuilt from the accounts: the next block's root is exact.
+    let mut next = StateChanges::default();
+    next.accounts
+        .insert(Address::repeat_byte(7), balance_change(5));
+    let root = commit_on_head(&store, &next).unwrap();
+    drop(store);
+    let env = signet_libmdbx::Environment::builder()
+        .set_max_dbs(32)
+        .open(dir.path())
+        .unwrap();
+    let txn = env.begin_ro_sync().unwrap();
+    let meta = txn.open_db(Some(scion_storage::tables::META)).unwrap();
+    let version: Vec<u8> = txn.get(meta.dbi(), b"version").unwrap().unwrap();
+    assert_eq!(version, scion_storage::FORMAT.to_be_bytes());
+    let trie = txn.open_db(Some(scion_storage::tables::TRIE)).unwrap();
+    let mut cursor = txn.cursor(trie).unwrap();
+    let first: Option<(Vec<u8>, Vec<u8>)> = cursor.first().unwrap();
+    assert!(
+        first.is_none_or(|(k, _)| k[..32] != [0u8; 32]),
+        "account-trie nodes left"
+    );
+    drop(cursor);
+    drop(txn);
+    drop(env);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.head().unwrap().state_root, root);
+}
+
+#[test]
+fn an_account_proof_read_after_a_newer_commit_asks_to_be_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.init_genesis(&empty_spec()).unwrap();
+    let addr = Address::repeat_byte(9);
+    let mut changes = StateChanges::default();
+    changes.accounts.insert(addr, balance_change(1));
+    commit_on_head(&store, &changes).unwrap();
+    let old = store.state_at(u64::MAX).unwrap();
+    changes.accounts.insert(addr, balance_change(2));
+    let root = commit_on_head(&store, &changes).unwrap();
+    assert!(matches!(
+        old.account_proof(addr),
+        Err(StorageError::HeadMoved)
+    ));
+    let proof = store
+        .state_at(u64::MAX)
+        .unwrap()
+        .account_proof(addr)
+        .unwrap();
+    assert_eq!(keccak256(&proof[0]), root);
+}
+
+/// An account with `balance` and nothing else.
+fn balance_change(balance: u64) -> AccountChange {
+    AccountChange {
+        info: Some(AccountInfo {
+            nonce: 0,
+            balance: U256::from(balance),
+            code_hash: KECCAK_EMPTY,
+            new_code: None,
+        }),
+        wiped: false,
+        storage: BTreeMap::new(),
+    }
+}
