@@ -30,8 +30,9 @@ pub const CHANGESETS: &str = "ChangeSets";
 pub const BLOCK_INFO: &str = "BlockInfo";
 /// code hash (32) → contract code.
 pub const CODE: &str = "Code";
-/// owner (32: zero for the account trie, keccak256(address) for a storage trie) ‖ nibble path
-/// (one byte per nibble) → trie node (see trie.rs for the node bytes).
+/// owner (32: keccak256(address) of the storage trie's account) ‖ path → trie node (see
+/// trie.rs for the node bytes). The account trie is not here: it is kept in memory
+/// (account_trie.rs); databases of format 2 and earlier kept it under the zero owner.
 pub const TRIE: &str = "TrieNodes";
 
 /// All tables, created on open.
