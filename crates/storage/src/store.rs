@@ -641,6 +641,15 @@ impl Store {
         put(tables::META, b"head", hash.as_slice())?;
         // Held across the commit, so that no reader sees MDBX and the account trie apart.
         let mut accounts = self.shared.account_trie.write();
+        if accounts.head() != block.header.parent_hash {
+            // `update` was prepared on another head: refused, nothing written.
+            return Err(StorageError::Corrupt(format!(
+                "block {} builds on {}, but the account trie is at {}",
+                number,
+                block.header.parent_hash,
+                accounts.head()
+            )));
+        }
         txn.commit()?;
         accounts.apply(update.account_writes.clone(), hash);
         Ok(())

@@ -563,3 +563,40 @@ fn balance_change(balance: u64) -> AccountChange {
         storage: BTreeMap::new(),
     }
 }
+
+#[test]
+fn a_block_prepared_on_an_earlier_head_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.init_genesis(&empty_spec()).unwrap();
+    let parent = store.head().unwrap();
+    let mut first = StateChanges::default();
+    first
+        .accounts
+        .insert(Address::repeat_byte(1), balance_change(1));
+    let stale = store.prepare_state(&first).unwrap();
+    let mut other = StateChanges::default();
+    other
+        .accounts
+        .insert(Address::repeat_byte(2), balance_change(2));
+    commit_on_head(&store, &other).unwrap();
+    let head = store.head().unwrap();
+    let block = Block {
+        header: Header {
+            number: parent.number + 1,
+            parent_hash: parent.hash(),
+            state_root: stale.state_root,
+            ..Default::default()
+        },
+        transactions: vec![],
+        uncles: vec![],
+    };
+    let err = store
+        .commit_block(&block, BlockInfo::default(), &[], &[], &first, &stale)
+        .unwrap_err();
+    assert!(err.to_string().contains("builds on"), "{err}");
+    assert_eq!(store.head().unwrap(), head);
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.head().unwrap(), head);
+}
