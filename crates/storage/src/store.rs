@@ -1,5 +1,6 @@
 //! The Store: one MDBX environment holding blocks, receipts, indexes, state history and the
-//! state trie. A block and everything it changes are written in one transaction.
+//! storage tries (the account trie is kept in memory: account_trie.rs). A block and everything
+//! it changes are written in one transaction.
 
 use crate::account_trie::AccountTrie;
 use crate::space::{self, Reserve};
@@ -114,6 +115,9 @@ pub struct Store {
 /// (account_trie.rs), and a format-2 database is moved to 3 when it opens.
 pub const FORMAT: u32 = 3;
 
+/// Account-trie nodes deleted per transaction when a format-2 database is moved to format 3.
+const MIGRATION_BATCH: usize = 10_000;
+
 fn be(n: u64) -> [u8; 8] {
     n.to_be_bytes()
 }
@@ -193,9 +197,11 @@ impl Store {
             })?),
         };
         if found == 2 {
-            // The account trie's nodes leave TrieNodes; the rebuild below replaces them.
+            // The account trie's nodes leave TrieNodes (the rebuild below replaces them), in
+            // batches that each fit the disk space reserved for one transaction; an
+            // interrupted move is simply repeated at the next open.
+            while store.drop_account_nodes(MIGRATION_BATCH)? == MIGRATION_BATCH {}
             let txn = store.begin_rw(16)?;
-            delete_prefix(&txn, txn.open_db(Some(tables::TRIE))?, &[0u8; 32])?;
             let meta = txn.open_db(Some(tables::META))?;
             txn.put(meta, b"version", FORMAT.to_be_bytes(), WriteFlags::empty())?;
             txn.commit()?;
@@ -212,6 +218,30 @@ impl Store {
             *store.shared.account_trie.write() = trie;
         }
         Ok(store)
+    }
+
+    /// Deletes up to `max` account-trie nodes (zero owner) left in TrieNodes by format 2;
+    /// returns how many it deleted.
+    fn drop_account_nodes(&self, max: usize) -> Result<usize, StorageError> {
+        let txn = self.begin_rw(max)?;
+        let trie = txn.open_db(Some(tables::TRIE))?;
+        let mut keys = Vec::new();
+        {
+            let mut cursor = txn.cursor(trie)?;
+            let mut entry: Option<(Vec<u8>, ())> = cursor.set_range(&[0u8; 32])?;
+            while let Some((k, ())) = entry.filter(|(k, _)| k.starts_with(&[0u8; 32])) {
+                keys.push(k);
+                if keys.len() == max {
+                    break;
+                }
+                entry = cursor.next()?;
+            }
+        }
+        for k in &keys {
+            txn.del(trie, k, None)?;
+        }
+        txn.commit()?;
+        Ok(keys.len())
     }
 
     /// Entries and pages of every table, and the bytes of the data file in use.
