@@ -12,28 +12,15 @@ static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use alloy_primitives::{keccak256, Address, U256};
+use alloy_primitives::{keccak256, Address};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use scion_storage::Store;
-use scion_types::{AccountChange, AccountInfo, ChainSpec, StateChanges, KECCAK_EMPTY};
+use scion_types::{ChainSpec, StateChanges};
 use std::cell::Cell;
-use support::commit_on_head;
+use support::{balance_change, commit_on_head};
 
 fn addr(i: u64) -> Address {
     Address::from_slice(&keccak256(i.to_be_bytes())[12..])
-}
-
-fn account(balance: u64) -> AccountChange {
-    AccountChange {
-        info: Some(AccountInfo {
-            nonce: 0,
-            balance: U256::from(balance),
-            code_hash: KECCAK_EMPTY,
-            new_code: None,
-        }),
-        wiped: false,
-        storage: Default::default(),
-    }
 }
 
 /// A store holding `n` accounts, filled 50,000 per block.
@@ -47,7 +34,7 @@ fn filled(n: u64) -> (tempfile::TempDir, Store) {
     while i < n {
         let mut c = StateChanges::default();
         for j in i..(i + 50_000).min(n) {
-            c.accounts.insert(addr(j), account(1_000 + j));
+            c.accounts.insert(addr(j), balance_change(1_000 + j));
         }
         commit_on_head(&store, &c).unwrap();
         i += 50_000;
@@ -63,10 +50,11 @@ fn block_changes(n: u64, round: u64) -> StateChanges {
                 .try_into()
                 .unwrap(),
         ) % n;
-        c.accounts.insert(addr(i), account(round * 7 + k));
+        c.accounts.insert(addr(i), balance_change(round * 7 + k));
     }
     for k in 0..100u64 {
-        c.accounts.insert(addr(n + round * 100 + k), account(5));
+        c.accounts
+            .insert(addr(n + round * 100 + k), balance_change(5));
     }
     c
 }

@@ -12,7 +12,7 @@ use scion_types::{
     KECCAK_EMPTY,
 };
 use std::collections::BTreeMap;
-use support::commit_on_head;
+use support::{balance_change, commit_on_head};
 
 /// The full state: account fields and storage.
 type Model = BTreeMap<Address, (u64, U256, B256, BTreeMap<U256, U256>)>;
@@ -335,10 +335,7 @@ fn a_database_of_another_format_is_refused_with_what_to_do() {
     store.init_genesis(&ChainSpec::dev()).unwrap();
     drop(store);
     // Rewrite the stored format as an older build would have left it.
-    let env = signet_libmdbx::Environment::builder()
-        .set_max_dbs(32)
-        .open(dir.path())
-        .unwrap();
+    let env = raw_env(dir.path());
     let txn = env.begin_rw_sync().unwrap();
     let meta = txn.open_db(Some(scion_storage::tables::META)).unwrap();
     txn.del(meta, b"version", None).unwrap();
@@ -475,10 +472,7 @@ fn a_format_2_database_moves_its_account_trie_out_of_the_trie_table() {
     let root = commit_on_head(&store, &changes).unwrap();
     drop(store);
     // As a format-2 build left it: account-trie nodes (owner zero) in TrieNodes, version 2.
-    let env = signet_libmdbx::Environment::builder()
-        .set_max_dbs(32)
-        .open(dir.path())
-        .unwrap();
+    let env = raw_env(dir.path());
     let txn = env.begin_rw_sync().unwrap();
     let trie = txn.open_db(Some(scion_storage::tables::TRIE)).unwrap();
     for k in [&[0u8; 32][..], &[[0u8; 32].as_slice(), &[1, 2]].concat()] {
@@ -504,10 +498,7 @@ fn a_format_2_database_moves_its_account_trie_out_of_the_trie_table() {
         .insert(Address::repeat_byte(7), balance_change(5));
     let root = commit_on_head(&store, &next).unwrap();
     drop(store);
-    let env = signet_libmdbx::Environment::builder()
-        .set_max_dbs(32)
-        .open(dir.path())
-        .unwrap();
+    let env = raw_env(dir.path());
     let txn = env.begin_ro_sync().unwrap();
     let meta = txn.open_db(Some(scion_storage::tables::META)).unwrap();
     let version: Vec<u8> = txn.get(meta.dbi(), b"version").unwrap().unwrap();
@@ -550,20 +541,6 @@ fn an_account_proof_read_after_a_newer_commit_asks_to_be_read_again() {
     assert_eq!(keccak256(&proof[0]), root);
 }
 
-/// An account with `balance` and nothing else.
-fn balance_change(balance: u64) -> AccountChange {
-    AccountChange {
-        info: Some(AccountInfo {
-            nonce: 0,
-            balance: U256::from(balance),
-            code_hash: KECCAK_EMPTY,
-            new_code: None,
-        }),
-        wiped: false,
-        storage: BTreeMap::new(),
-    }
-}
-
 #[test]
 fn a_block_prepared_on_an_earlier_head_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -599,4 +576,12 @@ fn a_block_prepared_on_an_earlier_head_is_refused() {
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.head().unwrap(), head);
+}
+
+/// The store's MDBX environment opened directly, to write what an older build left.
+fn raw_env(dir: &std::path::Path) -> signet_libmdbx::Environment {
+    signet_libmdbx::Environment::builder()
+        .set_max_dbs(32)
+        .open(dir)
+        .unwrap()
 }
