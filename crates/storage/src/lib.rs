@@ -10,6 +10,7 @@
 
 mod account_trie;
 mod codec;
+mod commit;
 mod space;
 mod state;
 mod store;
@@ -17,8 +18,9 @@ pub mod tables;
 pub mod trie;
 mod unwind;
 
+pub use commit::StateUpdate;
 pub use state::StateDb;
-pub use store::{BlockInfo, StateUpdate, Store, TableStats, TxLocation, FORMAT};
+pub use store::{BlockInfo, Store, TableStats, TxLocation, FORMAT};
 
 use alloy_primitives::B256;
 

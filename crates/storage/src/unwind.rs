@@ -2,8 +2,9 @@
 //! return to the parent, checked against the parent's state root, in one write transaction.
 //! The block itself stays stored (as a side block) with its body and receipts.
 
+use crate::commit::push_writes;
 use crate::state::{account_key, storage_key};
-use crate::store::{delete_prefix, push_writes, Store};
+use crate::store::{delete_prefix, Store};
 use crate::trie::TrieUpdate;
 use crate::{tables, StorageError};
 use alloy_primitives::{keccak256, Address, B256, U256};
