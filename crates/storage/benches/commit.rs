@@ -3,7 +3,8 @@
 //!
 //! Each block changes 1,000 accounts: 900 balance updates of existing accounts (random, so
 //! spread over the trie) and 100 new accounts. `prepare` is the state root (trie updates and
-//! node reads), `commit` is prepare plus the durable MDBX write transaction.
+//! node reads), `commit` is prepare plus the durable MDBX write transaction. `open` is a
+//! restart: opening the store, which rebuilds the account trie in memory.
 
 /// The node's allocator, so that the trie's allocations cost what they cost in the node.
 #[global_allocator]
@@ -66,7 +67,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("state");
     g.sample_size(20);
     for n in sizes {
-        let (_dir, store) = filled(n);
+        let (dir, store) = filled(n);
         let round = Cell::new(1u64);
         g.bench_function(format!("prepare 1000 changes, {n} accounts"), |b| {
             b.iter_batched(
@@ -93,6 +94,11 @@ fn bench(c: &mut Criterion) {
         }
         let per_commit = (store.pages_written().unwrap() - before) / 10;
         eprintln!("{n} accounts: {per_commit} pages written per commit");
+        // Opening the store again: mostly the rebuild of the in-memory account trie.
+        drop(store);
+        g.bench_function(format!("open, {n} accounts"), |b| {
+            b.iter(|| Store::open(dir.path()).unwrap())
+        });
     }
     g.finish();
 }

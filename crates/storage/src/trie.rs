@@ -174,7 +174,7 @@ fn packed_key_node(tag: u8, key: &[u8], rest: &[u8]) -> Vec<u8> {
 }
 
 /// The MPT reference of a node given its RLP.
-fn node_ref(rlp: &[u8]) -> Vec<u8> {
+pub(crate) fn node_ref(rlp: &[u8]) -> Vec<u8> {
     if rlp.len() < 32 {
         rlp.to_vec()
     } else {
