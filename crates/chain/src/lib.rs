@@ -12,12 +12,14 @@ mod dev;
 mod import;
 mod pool;
 mod produce;
+mod senders;
 mod validate;
 
 pub use chain::{Chain, ChainEvent, Listener};
 pub use dev::{DevPatch, DevTime};
 pub use import::{ImportResult, Imported};
 pub use pool::{PoolError, PooledTx, TxPool};
+pub use senders::recover_blocks;
 pub use produce::{MinedBlock, Template, Work, TEMPLATES_KEPT};
 pub use validate::{intrinsic_gas, MAX_TX_SIZE};
 

@@ -2,7 +2,6 @@
 //! Import goes through the normal import path: every header, proof and state root is checked,
 //! and every transaction is executed again.
 
-use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::Address;
 use scion_chain::{Chain, ImportResult};
 use scion_types::Block;
@@ -74,7 +73,7 @@ fn import_blocks(chain: &Chain, path: &Path) -> eyre::Result<ImportStats> {
                 }
                 index += 1;
             }
-            let senders = recover_chunk(&chunk);
+            let senders = scion_chain::recover_blocks(&chunk);
             for item in chunk.into_iter().zip(senders) {
                 if tx.send(Ok(item)).is_err() {
                     return;
@@ -135,39 +134,3 @@ fn import_decoded(
 
 /// Blocks decoded and recovered together by the import's reader.
 const CHUNK: usize = 32;
-
-/// Each block's senders, recovered on every core; `None` for a block with a bad signature,
-/// which the import then recovers itself and reports.
-fn recover_chunk(blocks: &[Block]) -> Vec<Option<Vec<Address>>> {
-    let txs: Vec<_> = blocks.iter().flat_map(|b| &b.transactions).collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per = txs.len().div_ceil(threads).max(1);
-    let recovered: Option<Vec<Option<Address>>> = std::thread::scope(|s| {
-        let parts: Vec<_> = txs
-            .chunks(per)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|t| t.recover_signer().ok())
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let mut all = Vec::with_capacity(txs.len());
-        for part in parts {
-            all.extend(part.join().ok()?);
-        }
-        Some(all)
-    });
-    let Some(recovered) = recovered else {
-        return vec![None; blocks.len()];
-    };
-    let mut it = recovered.into_iter();
-    blocks
-        .iter()
-        .map(|b| {
-            let senders: Vec<_> = it.by_ref().take(b.transactions.len()).collect();
-            senders.into_iter().collect::<Option<Vec<_>>>()
-        })
-        .collect()
-}
