@@ -63,6 +63,10 @@ pub enum ChainEvent {
     BlockRemoved(B256),
     /// A transaction entered the pool.
     PendingTx(B256),
+    /// A block sealed here (the dev miner) or submitted by a miner through `mnr_submit*` was
+    /// imported, as the head or on a side branch: the network publishes it. Blocks that
+    /// arrive from peers and blocks re-executed by a reorg do not fire it.
+    BlockSealed(B256),
 }
 
 /// A function called with every chain event, on the thread that caused it.

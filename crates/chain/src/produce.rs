@@ -221,7 +221,14 @@ impl Chain {
         block.header.btc_header = btc_header.into();
         block.header.merkle_proof = merkle_proof.into();
         block.header.compressed_coinbase = compressed_coinbase.into();
-        self.import_with(block, Some(&template), None)
+        let imported = self.import_with(block, Some(&template), None)?;
+        if matches!(
+            imported.result,
+            ImportResult::ImportedBest | ImportResult::ImportedNotBest
+        ) {
+            self.emit(&crate::ChainEvent::BlockSealed(imported.hash));
+        }
+        Ok(imported)
     }
 
     /// Dev: builds a block from the pending transactions, seals it with a real merged-mining

@@ -86,7 +86,7 @@ impl Filters {
         let logs = match event {
             ChainEvent::BlockAdded(h) => block_logs(chain, *h, false),
             ChainEvent::BlockRemoved(h) => block_logs(chain, *h, true),
-            ChainEvent::PendingTx(_) => vec![],
+            ChainEvent::PendingTx(_) | ChainEvent::BlockSealed(_) => vec![],
         };
         for f in map.values_mut() {
             match (&f.kind, event) {
