@@ -9,10 +9,15 @@
 )]
 
 mod difficulty;
+mod header;
 pub mod merge_mining;
 pub mod work;
 
 pub use difficulty::{is_better_head, next_difficulty, DifficultyParams, Tip};
+pub use header::{
+    check_header, gas_limit_bounds, next_base_fee, GotExpected, GAS_LIMIT_BOUND_DIVISOR,
+    MAX_EXTRA_DATA, MAX_FUTURE_SECONDS, MAX_UNCLES, MIN_BASE_FEE, MIN_GAS_LIMIT, UNCLE_GENERATIONS,
+};
 pub use merge_mining::{check_btc_time, verify, Commitment, MergeMiningProof};
 
 use alloy_primitives::U256;
@@ -102,4 +107,57 @@ pub enum ConsensusError {
         /// The block's timestamp.
         timestamp: u64,
     },
+    /// The block number does not follow the parent's.
+    #[error("block number {number} does not follow the parent's {parent}")]
+    Number {
+        /// The block's number.
+        number: u64,
+        /// The parent's number.
+        parent: u64,
+    },
+    /// The timestamp is not after the parent's.
+    #[error("timestamp {timestamp} is not after the parent's {parent}")]
+    TimestampNotAfterParent {
+        /// The block's timestamp.
+        timestamp: u64,
+        /// The parent's timestamp.
+        parent: u64,
+    },
+    /// The timestamp is more than a minute ahead of the clock.
+    #[error("timestamp {timestamp} is more than 60 s in the future (now {now})")]
+    TimestampInFuture {
+        /// The block's timestamp.
+        timestamp: u64,
+        /// The time it was checked at.
+        now: u64,
+    },
+    /// The gas limit moves more than 1/1024 from the parent's, or is below 5,000.
+    #[error("gas limit {gas_limit} is outside {min}..={max}, what the parent's {parent} allows")]
+    GasLimit {
+        /// The block's gas limit.
+        gas_limit: u64,
+        /// The parent's gas limit.
+        parent: u64,
+        /// The lowest allowed.
+        min: u64,
+        /// The highest allowed.
+        max: u64,
+    },
+    /// More gas used than the gas limit.
+    #[error("gas used {gas_used} above the gas limit {gas_limit}")]
+    GasUsedAboveLimit {
+        /// The header's gas used.
+        gas_used: u64,
+        /// The header's gas limit.
+        gas_limit: u64,
+    },
+    /// Extra data longer than 32 bytes.
+    #[error("extra data is {len} bytes, at most 32")]
+    ExtraDataTooLong {
+        /// Its length.
+        len: usize,
+    },
+    /// The base fee does not follow EIP-1559 from the parent's.
+    #[error("base fee: {0}")]
+    BaseFee(GotExpected<u64>),
 }

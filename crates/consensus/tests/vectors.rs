@@ -38,6 +38,14 @@ fn reason(e: &ConsensusError) -> &'static str {
         ConsensusError::CompressedCoinbaseTooShort { .. }
         | ConsensusError::MidstateNotBlockAligned { .. } => "bad_compressed_coinbase",
         ConsensusError::BitcoinTimeTooFar { .. } => "bitcoin_time_too_far",
+        // Header rules against the parent: no merged-mining vector names them.
+        ConsensusError::Number { .. }
+        | ConsensusError::TimestampNotAfterParent { .. }
+        | ConsensusError::TimestampInFuture { .. }
+        | ConsensusError::GasLimit { .. }
+        | ConsensusError::GasUsedAboveLimit { .. }
+        | ConsensusError::ExtraDataTooLong { .. }
+        | ConsensusError::BaseFee(_) => "header_rule",
     }
 }
 
