@@ -23,7 +23,10 @@ pub fn next_difficulty(
 ) -> U256 {
     let delta = timestamp.saturating_sub(parent_timestamp);
     let target = uncle_count.saturating_add(1).saturating_mul(p.spacing);
-    let step = parent_difficulty / U256::from(p.divisor.max(1));
+    // A divisor of 0 counts as 1: the step is then the whole difficulty.
+    let step = parent_difficulty
+        .checked_div(U256::from(p.divisor))
+        .unwrap_or(parent_difficulty);
     let d = match target.cmp(&delta) {
         std::cmp::Ordering::Greater => parent_difficulty.saturating_add(step),
         std::cmp::Ordering::Less => parent_difficulty.saturating_sub(step),

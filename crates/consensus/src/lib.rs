@@ -7,6 +7,16 @@
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
+// Nor may it overflow silently or index out of bounds (issue #21): checked arithmetic, `get`
+// and typed conversions; an overflow from someone else's input is an error.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        clippy::as_conversions
+    )
+)]
 
 mod difficulty;
 mod header;
@@ -21,6 +31,14 @@ pub use header::{
 pub use merge_mining::{check_btc_time, verify, Commitment, MergeMiningProof};
 
 use alloy_primitives::U256;
+
+// A `usize` is at most 64 bits on every target Scion builds for, so `len_u64` never saturates.
+const _: () = assert!(usize::BITS <= u64::BITS);
+
+/// A length as `u64`.
+pub(crate) fn len_u64(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
 
 /// Why a block or proof is not valid. One variant per rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

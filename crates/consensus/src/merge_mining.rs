@@ -17,6 +17,8 @@ pub const MAX_TAG_POSITION: usize = 64;
 pub const MAX_BYTES_AFTER_COMMITMENT: usize = 128;
 /// Length of the compressed coinbase's prefix: byte count (8) and eight state words (32).
 const MIDSTATE_LEN: usize = 40;
+/// `RSKBLOCK:` and the 32-byte commitment after it.
+const TAG_AND_COMMITMENT_LEN: usize = RSK_TAG.len() + 32;
 
 /// What the coinbase must commit to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,9 +54,11 @@ pub fn btc_header_hash(header: &[u8]) -> [u8; 32] {
 
 /// floor(2^256 / max(difficulty, 3)): the largest header hash that meets `difficulty`.
 pub fn target(difficulty: U256) -> U256 {
+    // 2^256: limb 4 (little-endian, 64 bits each) is 1.
+    const TWO_POW_256: U512 = U512::from_limbs([0, 0, 0, 0, 1, 0, 0, 0]);
     let d = U512::from(difficulty.max(U256::from(3)));
-    let t: U512 = (U512::from(1u8) << 256usize) / d;
-    // d ≥ 3, so t < 2^255 and fits.
+    // d ≥ 3, so the division cannot fail and t < 2^255 fits.
+    let t = TWO_POW_256.checked_div(d).unwrap_or_default();
     U256::from_limbs_slice(&t.as_limbs()[..4])
 }
 
@@ -65,12 +69,13 @@ pub fn meets_difficulty(btc_header: &[u8], difficulty: U256) -> bool {
 
 /// The Bitcoin header's time must be within 300 s of the block's timestamp (PROTOCOL.md §1.5).
 pub fn check_btc_time(btc_header: &[u8], timestamp: u64) -> Result<(), ConsensusError> {
-    let t = btc_header
+    let t: [u8; 4] = btc_header
         .get(68..72)
+        .and_then(|t| t.try_into().ok())
         .ok_or(ConsensusError::BtcHeaderSize {
             len: btc_header.len(),
         })?;
-    let btc_time = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
+    let btc_time = u32::from_le_bytes(t);
     if u64::from(btc_time).abs_diff(timestamp) >= 300 {
         return Err(ConsensusError::BitcoinTimeTooFar {
             btc_time,
@@ -82,19 +87,15 @@ pub fn check_btc_time(btc_header: &[u8], timestamp: u64) -> Result<(), Consensus
 
 /// Splits a compressed coinbase into (byte count, state words, tail).
 fn split_compressed(cc: &[u8]) -> Result<(u64, [u8; 32], &[u8]), ConsensusError> {
-    if cc.len() < MIDSTATE_LEN {
-        return Err(ConsensusError::CompressedCoinbaseTooShort { len: cc.len() });
-    }
-    let (prefix, tail) = cc.split_at(MIDSTATE_LEN);
-    let mut count = [0u8; 8];
-    count.copy_from_slice(&prefix[..8]);
-    let count = u64::from_be_bytes(count);
+    // The MIDSTATE_LEN-byte prefix: the count (8) and the state (32).
+    let too_short = || ConsensusError::CompressedCoinbaseTooShort { len: cc.len() };
+    let (count, rest) = cc.split_first_chunk::<8>().ok_or_else(too_short)?;
+    let (state, tail) = rest.split_first_chunk::<32>().ok_or_else(too_short)?;
+    let count = u64::from_be_bytes(*count);
     if count % 64 != 0 {
         return Err(ConsensusError::MidstateNotBlockAligned { byte_count: count });
     }
-    let mut state = [0u8; 32];
-    state.copy_from_slice(&prefix[8..]);
-    Ok((count, state, tail))
+    Ok((count, *state, tail))
 }
 
 /// The coinbase txid (internal order) from a compressed coinbase: resume SHA-256 from the
@@ -114,14 +115,17 @@ pub fn coinbase_txid(compressed_coinbase: &[u8]) -> Result<[u8; 32], ConsensusEr
 /// block that holds the last `RSKBLOCK:` goes into the midstate.
 pub fn compress_coinbase(coinbase: &[u8]) -> Result<Vec<u8>, ConsensusError> {
     let pos = rfind(coinbase, RSK_TAG).ok_or(ConsensusError::CommitmentNotFound)?;
-    let cut = pos / 64 * 64;
+    // The start of the 64-byte block holding `pos`: at most `pos`, so no overflow.
+    let cut = (pos / 64).saturating_mul(64);
+    // cut ≤ pos < coinbase.len(), so the split cannot panic.
+    let (midstate_part, tail) = coinbase.split_at(cut);
     let mut engine = sha256::HashEngine::default();
-    engine.input(&coinbase[..cut]);
+    engine.input(midstate_part);
     let midstate = engine.midstate();
-    let mut out = Vec::with_capacity(MIDSTATE_LEN + coinbase.len() - cut);
-    out.extend_from_slice(&(cut as u64).to_be_bytes());
+    let mut out = Vec::with_capacity(MIDSTATE_LEN.saturating_add(tail.len()));
+    out.extend_from_slice(&crate::len_u64(cut).to_be_bytes());
     out.extend_from_slice(midstate.as_ref());
-    out.extend_from_slice(&coinbase[cut..]);
+    out.extend_from_slice(tail);
     Ok(out)
 }
 
@@ -132,8 +136,8 @@ fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// The 32 bytes after the last `RSKBLOCK:` in a coinbase tail, if there are 32.
 pub fn find_commitment(tail: &[u8]) -> Option<B256> {
     let pos = rfind(tail, RSK_TAG)?;
-    tail.get(pos + RSK_TAG.len()..pos + RSK_TAG.len() + 32)
-        .map(B256::from_slice)
+    let after_tag = tail.get(pos..)?.strip_prefix(RSK_TAG)?;
+    after_tag.first_chunk::<32>().map(|c| B256::new(*c))
 }
 
 /// The commitment a compressed coinbase carries (the template key for mnr_ submissions).
@@ -144,20 +148,18 @@ pub fn commitment_of(compressed_coinbase: &[u8]) -> Result<B256, ConsensusError>
 
 /// Checks the coinbase commitment rules on the tail (PROTOCOL.md §1.2).
 fn check_tag(tail: &[u8], byte_count: u64, expected: Commitment) -> Result<(), ConsensusError> {
-    let tag_len = RSK_TAG.len();
     // The last occurrence of the tag followed by a commitment we accept.
     let matches = |w: &[u8]| -> bool {
-        if &w[..tag_len] != RSK_TAG {
+        let Some(c) = w.strip_prefix(RSK_TAG) else {
             return false;
-        }
-        let c = &w[tag_len..];
+        };
         match expected {
             Commitment::Full(h) => c == h.as_slice(),
-            Commitment::Rskip110 { prefix, .. } => c[..20] == prefix,
+            Commitment::Rskip110 { prefix, .. } => c.starts_with(&prefix),
         }
     };
     let pos = tail
-        .windows(tag_len + 32)
+        .windows(TAG_AND_COMMITMENT_LEN)
         .rposition(matches)
         .ok_or(ConsensusError::CommitmentNotFound)?;
     if pos >= MAX_TAG_POSITION {
@@ -166,22 +168,26 @@ fn check_tag(tail: &[u8], byte_count: u64, expected: Commitment) -> Result<(), C
     if rfind(tail, RSK_TAG) != Some(pos) {
         return Err(ConsensusError::CommitmentNotLastTag);
     }
-    let after = tail.len() - (pos + tag_len + 32);
-    if after > MAX_BYTES_AFTER_COMMITMENT {
-        return Err(ConsensusError::TooManyBytesAfterCommitment { bytes: after });
+    // The window matched at `pos`, so the tag and 32 bytes are there.
+    let (commitment, after) = tail
+        .get(pos..)
+        .and_then(|w| w.strip_prefix(RSK_TAG))
+        .and_then(|w| w.split_first_chunk::<32>())
+        .ok_or(ConsensusError::CommitmentNotFound)?;
+    if after.len() > MAX_BYTES_AFTER_COMMITMENT {
+        return Err(ConsensusError::TooManyBytesAfterCommitment { bytes: after.len() });
     }
     if let Commitment::Rskip110 { block_number, .. } = expected {
-        let c = &tail[pos + tag_len..pos + tag_len + 32];
-        let mut n = [0u8; 4];
-        n.copy_from_slice(&c[28..32]);
-        if u64::from(u32::from_be_bytes(n)) != block_number {
+        let [.., a, b, c, d] = *commitment;
+        let found = u32::from_be_bytes([a, b, c, d]);
+        if u64::from(found) != block_number {
             return Err(ConsensusError::ForkDetectionBlockNumber {
                 expected: block_number,
-                found: u32::from_be_bytes(n),
+                found,
             });
         }
     }
-    let total = byte_count.saturating_add(tail.len() as u64);
+    let total = byte_count.saturating_add(crate::len_u64(tail.len()));
     if total <= 64 {
         return Err(ConsensusError::CoinbaseTooShort { len: total });
     }
@@ -197,12 +203,11 @@ fn looks_like_transaction(node: &[u8; 64]) -> bool {
 /// Folds the RSKIP92 proof from the coinbase txid up to a merkle root (internal order).
 fn fold_proof(txid: [u8; 32], proof: &[u8]) -> Result<[u8; 32], ConsensusError> {
     let mut node = txid;
-    for entry in proof.chunks_exact(32) {
-        let mut input = [0u8; 64];
-        input[..32].copy_from_slice(&node);
-        for (dst, src) in input[32..].iter_mut().zip(entry.iter().rev()) {
-            *dst = *src;
-        }
+    let (entries, _) = proof.as_chunks::<32>();
+    for entry in entries {
+        let mut sibling = *entry;
+        sibling.reverse();
+        let input = concat(&node, &sibling);
         if looks_like_transaction(&input) {
             return Err(ConsensusError::MerkleNodeLooksLikeTransaction);
         }
@@ -216,8 +221,8 @@ fn fold_proof(txid: [u8; 32], proof: &[u8]) -> Result<[u8; 32], ConsensusError> 
 pub fn coinbase_merkle_proof(txids: &[[u8; 32]]) -> Vec<u8> {
     let mut level: Vec<[u8; 32]> = txids.to_vec();
     let mut proof = Vec::new();
-    while level.len() > 1 {
-        let sibling = level.get(1).copied().unwrap_or(level[0]);
+    // While there is more than one node, the coinbase (node 0) has a sibling (node 1).
+    while let Some(sibling) = level.get(1) {
         proof.extend(sibling.iter().rev());
         level = merkle_parents(&level);
     }
@@ -226,16 +231,22 @@ pub fn coinbase_merkle_proof(txids: &[[u8; 32]]) -> Vec<u8> {
 
 /// One level up Bitcoin's merkle tree (an odd last node pairs with itself).
 pub fn merkle_parents(level: &[[u8; 32]]) -> Vec<[u8; 32]> {
-    level
-        .chunks(2)
-        .map(|pair| {
-            let right = pair.get(1).unwrap_or(&pair[0]);
-            let mut input = [0u8; 64];
-            input[..32].copy_from_slice(&pair[0]);
-            input[32..].copy_from_slice(right);
-            sha256d::Hash::hash(&input).to_byte_array()
-        })
-        .collect()
+    let mut parents = Vec::with_capacity(level.len().div_ceil(2));
+    let mut nodes = level.iter();
+    while let Some(left) = nodes.next() {
+        let right = nodes.next().unwrap_or(left);
+        parents.push(sha256d::Hash::hash(&concat(left, right)).to_byte_array());
+    }
+    parents
+}
+
+/// `left ‖ right`, the 64-byte input of a merkle step.
+fn concat(left: &[u8; 32], right: &[u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    for (dst, src) in out.iter_mut().zip(left.iter().chain(right)) {
+        *dst = *src;
+    }
+    out
 }
 
 /// Verifies a merged-mining proof: Bitcoin header size, proof shape, proof of work against
@@ -268,7 +279,8 @@ pub fn verify(
     check_tag(tail, count, expected)?;
     let txid = coinbase_txid(proof.compressed_coinbase)?;
     let root = fold_proof(txid, proof.merkle_proof)?;
-    if root[..] != proof.btc_header[36..68] {
+    // The header is 80 bytes (checked above); its merkle root is bytes 36..68.
+    if proof.btc_header.get(36..68) != Some(&root[..]) {
         return Err(ConsensusError::MerkleRootMismatch);
     }
     Ok(())
