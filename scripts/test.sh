@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test: installs the pinned external tools, builds, and runs the unit and
-# end-to-end tests (which start real `scion` nodes and drive them with forge and cast).
+# Runs every check CI runs, in order: formatting, clippy (warnings are errors), then every
+# test. Installs the pinned external tools first. Every cargo step uses --locked, and the
+# binaries the end-to-end tests start are built before the tests run, never by a test.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 scripts/install-tools.sh
-cargo build --workspace --bins
-cargo test --workspace --no-fail-fast "$@"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo build --workspace --bins --locked
+cargo test --workspace --locked --no-fail-fast "$@"

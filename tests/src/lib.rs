@@ -7,7 +7,7 @@ pub mod btc;
 
 use serde_json::{json, Value};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,23 +24,25 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The `scion` binary, built first if needed (the test command builds it; this keeps a
-/// bare `cargo test` working).
+/// The `scion` binary of this build: it stands beside the test executable's `deps/` folder.
+/// The test command builds it before the tests run (`cargo build --bins`); `SCION_BIN`
+/// overrides it. No test runs cargo itself.
 pub fn scion_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("SCION_BIN") {
         return p.into();
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
-    let bin = target.join("debug").join("scion");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--workspace", "--bins"])
-        .current_dir(root())
-        .status()
-        .expect("running cargo build");
-    assert!(status.success(), "building the scion binary failed");
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test executable lies in <target>/<profile>/deps");
+    let bin = profile_dir.join(format!("scion{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first with `cargo build --workspace --bins --locked` \
+         (scripts/test.sh does)",
+        bin.display()
+    );
     bin
 }
 
@@ -55,12 +57,16 @@ pub fn tool(name: &str) -> PathBuf {
     p
 }
 
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+/// The JSON-RPC address a node logged as it started (`JSON-RPC listening … url=http://…`).
+pub fn logged_rpc_addr(log: &Path) -> Option<SocketAddr> {
+    let text = std::fs::read_to_string(log).ok()?;
+    let line = text.lines().find(|l| l.contains("JSON-RPC listening"))?;
+    let at = line.find("http://")? + "http://".len();
+    let addr: String = line[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+        .collect();
+    addr.parse().ok()
 }
 
 /// A `scion node --dev` process.
@@ -72,37 +78,39 @@ pub struct NodeProcess {
 }
 
 impl NodeProcess {
-    /// Starts a dev node on `datadir` and waits until it answers.
+    /// Starts a dev node on `datadir` on a port the node picks itself, and waits until it
+    /// answers. The address comes from the node's own log line, so no other process can take
+    /// the port in between.
     pub fn start(datadir: &Path, extra: &[&str]) -> Self {
-        let port = free_port();
-        let log = std::fs::File::create(datadir.with_extension("log")).expect("log file");
-        let child = Command::new(scion_bin())
-            .args([
-                "node",
-                "--dev",
-                "--http.port",
-                &port.to_string(),
-                "--datadir",
-            ])
+        let log_path = datadir.with_extension("log");
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let mut child = Command::new(scion_bin())
+            .args(["node", "--dev", "--http.port", "0", "--datadir"])
             .arg(datadir)
             .args(extra)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("starting scion");
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let node = Self { child, addr };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if let Ok((_, body)) = post(addr, r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}"#)
-            {
-                if body.contains("result") {
-                    return node;
+            if let Some(addr) = logged_rpc_addr(&log_path) {
+                if let Ok((_, body)) =
+                    post(addr, r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}"#)
+                {
+                    if body.contains("result") {
+                        return Self { child, addr };
+                    }
                 }
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                panic!("scion exited with {status} before serving:\n{log}");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("scion did not start on {addr}");
+        let _ = child.kill();
+        panic!("scion did not start serving within 60 s (log: {})", log_path.display());
     }
 
     /// The HTTP URL.
