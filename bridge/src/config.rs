@@ -59,7 +59,7 @@ pub struct Config {
 /// The Scion address of a secp256k1 key: the last 20 bytes of keccak256 of the uncompressed key.
 pub fn rsk_address(key: &PublicKey) -> Address {
     let full = key.inner.serialize_uncompressed();
-    Address::from_slice(&keccak256(&full[1..])[12..])
+    Address::from_word(keccak256(&full[1..]))
 }
 
 fn key(bytes: &[u8], what: &str) -> Result<PublicKey, BridgeError> {
@@ -88,29 +88,36 @@ pub fn network(name: &str) -> Result<Network, BridgeError> {
 impl Federation {
     /// Builds the federation from its members' keys.
     pub fn new(mut members: Vec<Member>, network: Network) -> Result<Self, BridgeError> {
-        if members.is_empty() || members.len() > 15 {
-            return Err(BridgeError::Config(format!(
-                "federation has {} members, 1 to 15 allowed",
-                members.len()
-            )));
-        }
+        let n = u8::try_from(members.len())
+            .ok()
+            .filter(|n| (1..=15).contains(n))
+            .ok_or_else(|| {
+                BridgeError::Config(format!(
+                    "federation has {} members, 1 to 15 allowed",
+                    members.len()
+                ))
+            })?;
         members.sort_by_key(|m| m.btc.inner.serialize());
-        if members.windows(2).any(|w| w[0].btc == w[1].btc) {
+        if members
+            .windows(2)
+            .any(|w| matches!(w, [a, b] if a.btc == b.btc))
+        {
             return Err(BridgeError::Config("duplicate federator BTC key".into()));
         }
-        let threshold = members.len() / 2 + 1;
-        let mut b = Builder::new().push_int(threshold as i64);
+        // n ≤ 15, so this cannot saturate.
+        let threshold = (n / 2).saturating_add(1);
+        let mut b = Builder::new().push_int(i64::from(threshold));
         for m in &members {
             b = b.push_key(&m.btc);
         }
         let redeem_script = b
-            .push_int(members.len() as i64)
+            .push_int(i64::from(n))
             .push_opcode(OP_CHECKMULTISIG)
             .into_script();
         let address = bitcoin::Address::p2shwsh(&redeem_script, network);
         Ok(Self {
             members,
-            threshold,
+            threshold: usize::from(threshold),
             script_pubkey: address.script_pubkey(),
             redeem_script,
             address,

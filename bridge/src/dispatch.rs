@@ -3,8 +3,8 @@
 use crate::abi::IBridge::*;
 use crate::headers::{Chain, Reject};
 use crate::store::{Host, Store};
+use crate::{len_u64, queue, BridgeError, Config};
 use crate::{pegin, pegout};
-use crate::{queue, BridgeError, Config};
 use alloy_primitives::{Address, Bytes, B256, I256, U256};
 use alloy_sol_types::{Revert, SolCall, SolError};
 use bitcoin::consensus::serialize;
@@ -115,10 +115,12 @@ pub fn method_gas(input: &[u8]) -> Option<u64> {
         input.get(..4)?.try_into().ok()?
     };
     let (_, cost, _) = METHODS.iter().find(|(s, _, _)| *s == sel)?;
-    let mut gas = *cost + 2 * input.len() as u64;
+    // Gas saturates: a cost past u64::MAX is out of gas either way.
+    let mut gas = cost.saturating_add(len_u64(input.len()).saturating_mul(2));
     if sel == receiveHeadersCall::SELECTOR {
         if let Ok(c) = receiveHeadersCall::abi_decode(input) {
-            gas += 3_500 * c.blocks.len().saturating_sub(1) as u64;
+            let extra = len_u64(c.blocks.len().saturating_sub(1));
+            gas = gas.saturating_add(extra.saturating_mul(3_500));
         }
     }
     Some(gas)
@@ -275,13 +277,20 @@ fn run(cfg: &Config, st: &mut Store, call: &Call, sel: [u8; 4]) -> Result<Vec<u8
             let c: getBtcBlockchainBlockHashAtDepthCall = decode(input)?;
             let mut chain = Chain::new(st, cfg);
             let best = chain.best()?.height;
-            let max = best - cfg.checkpoint_height;
-            let depth = u32::try_from(c.depth)
+            let max = best.checked_sub(cfg.checkpoint_height).ok_or_else(|| {
+                BridgeError::Database(format!(
+                    "Bitcoin best height {best} is below the checkpoint {}",
+                    cfg.checkpoint_height
+                ))
+            })?;
+            // depth ≤ max ≤ best, so the height exists.
+            let height = u32::try_from(c.depth)
                 .ok()
                 .filter(|d| *d <= max)
+                .and_then(|d| best.checked_sub(d))
                 .ok_or_else(|| revert(format!("depth must be between 0 and {max}")))?;
             let b = chain
-                .at_height(best - depth)?
+                .at_height(height)?
                 .ok_or_else(|| BridgeError::Database("best chain has a gap".into()))?;
             let hash = display_hash(&b.hash());
             getBtcBlockchainBlockHashAtDepthCall::abi_encode_returns(&Bytes::from(hash.to_vec()))
@@ -339,7 +348,9 @@ fn run(cfg: &Config, st: &mut Store, call: &Call, sel: [u8; 4]) -> Result<Vec<u8
                 .ok()
                 .and_then(|i| cfg.federation.members.get(i))
                 .ok_or_else(|| {
-                    revert(format!("federator index must be between 0 and {}", n - 1))
+                    // A federation has at least one member.
+                    let last = n.saturating_sub(1);
+                    revert(format!("federator index must be between 0 and {last}"))
                 })?;
             let key = match c.atype.as_str() {
                 "btc" => m.btc,
@@ -438,7 +449,16 @@ fn confirmations(
         return Ok(-2);
     }
     let best = chain.best()?.height;
-    let n = best - block.height + 1;
+    // A block on the best chain is at most at its tip's height.
+    let n = best
+        .checked_sub(block.height)
+        .and_then(|d| d.checked_add(1))
+        .ok_or_else(|| {
+            BridgeError::Database(format!(
+                "Bitcoin block at height {} is on the best chain above its tip {best}",
+                block.height
+            ))
+        })?;
     if n > CONFIRMATIONS_MAX_DEPTH {
         return Ok(-3);
     }

@@ -34,11 +34,13 @@ pub fn parse_release_state(state: &[u8]) -> Result<Vec<(B256, Transaction)>, Bri
     if !items.len().is_multiple_of(2) {
         return Err(bad("state: odd number of items"));
     }
-    for pair in items.chunks(2) {
-        let hash = B256::try_from(pair[0].as_ref())
+    // An even number of items (checked above): nothing is left over.
+    let (pairs, _) = items.as_chunks::<2>();
+    for [hash, tx] in pairs {
+        let hash = B256::try_from(hash.as_ref())
             .map_err(|_| bad("state: a transaction hash is not 32 bytes"))?;
         let tx: Transaction =
-            deserialize(&pair[1]).map_err(|e| bad(format!("state: transaction: {e}")))?;
+            deserialize(tx).map_err(|e| bad(format!("state: transaction: {e}")))?;
         out.push((hash, tx));
     }
     Ok(out)

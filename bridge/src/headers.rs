@@ -74,16 +74,14 @@ impl Stored {
 
     fn decode(v: &[u8]) -> Result<Self, BridgeError> {
         let corrupt = || BridgeError::Database("corrupt stored Bitcoin header".into());
-        if v.len() != 116 {
-            return Err(corrupt());
-        }
-        let header: Header = deserialize(&v[..80]).map_err(|_| corrupt())?;
-        let height = u32::from_be_bytes(v[80..84].try_into().map_err(|_| corrupt())?);
-        let chainwork = U256::from_be_slice(&v[84..]);
+        // header (80) ‖ height (4) ‖ chainwork (32), 116 bytes.
+        let (header, rest) = v.split_first_chunk::<80>().ok_or_else(corrupt)?;
+        let (height, chainwork) = rest.split_first_chunk::<4>().ok_or_else(corrupt)?;
+        let chainwork: &[u8; 32] = chainwork.try_into().map_err(|_| corrupt())?;
         Ok(Self {
-            header,
-            height,
-            chainwork,
+            header: deserialize(header).map_err(|_| corrupt())?,
+            height: u32::from_be_bytes(*height),
+            chainwork: U256::from_be_bytes(*chainwork),
         })
     }
 
@@ -191,19 +189,31 @@ impl<'s, 'h> Chain<'s, 'h> {
         Ok(Some(cur))
     }
 
-    /// The nBits a child of `parent` with timestamp `time` must carry (Bitcoin Core's
-    /// GetNextWorkRequired).
-    fn required_bits(&mut self, parent: &Stored, time: u32) -> Result<Option<u32>, BridgeError> {
+    /// The nBits a child of `parent` at `height` with timestamp `time` must carry (Bitcoin
+    /// Core's GetNextWorkRequired).
+    fn required_bits(
+        &mut self,
+        parent: &Stored,
+        height: u32,
+        time: u32,
+    ) -> Result<Option<u32>, BridgeError> {
         let params = &self.cfg.params;
-        let interval = params.difficulty_adjustment_interval() as u32;
-        let height = parent.height + 1;
+        let interval = u32::try_from(params.difficulty_adjustment_interval()).map_err(|_| {
+            BridgeError::Config(format!(
+                "difficulty adjustment interval {} does not fit a u32",
+                params.difficulty_adjustment_interval()
+            ))
+        })?;
         let limit = params
             .max_attainable_target
             .to_compact_lossy()
             .to_consensus();
         if !height.is_multiple_of(interval) {
             if params.allow_min_difficulty_blocks {
-                if u64::from(time) > u64::from(parent.header.time) + 2 * params.pow_target_spacing {
+                // Saturates: no u32 time is past a bound beyond u64::MAX.
+                let bound = u64::from(parent.header.time)
+                    .saturating_add(params.pow_target_spacing.saturating_mul(2));
+                if u64::from(time) > bound {
                     return Ok(Some(limit));
                 }
                 let mut cur = parent.clone();
@@ -222,7 +232,11 @@ impl<'s, 'h> Chain<'s, 'h> {
         if params.no_pow_retargeting {
             return Ok(Some(parent.header.bits.to_consensus()));
         }
-        let Some(first) = self.ancestor(parent, height - interval)? else {
+        // A retarget height is a positive multiple of the interval, so this never fails.
+        let Some(first_height) = height.checked_sub(interval) else {
+            return Ok(None);
+        };
+        let Some(first) = self.ancestor(parent, first_height)? else {
             return Ok(None);
         };
         let span = u64::from(parent.header.time.saturating_sub(first.header.time));
@@ -248,7 +262,8 @@ impl<'s, 'h> Chain<'s, 'h> {
             }
         }
         times.sort_unstable();
-        Ok(times[times.len() / 2])
+        // Never empty: it starts with the parent's time.
+        Ok(times.get(times.len() / 2).copied().unwrap_or_default())
     }
 
     /// Checks `raw` and adds it. On success returns the stored header; the best chain moves
@@ -267,11 +282,17 @@ impl<'s, 'h> Chain<'s, 'h> {
         let Some(parent) = self.get(&header.prev_blockhash)? else {
             return Ok(Err(Reject::NoParent));
         };
+        let height = parent.height.checked_add(1).ok_or_else(|| {
+            BridgeError::Revert(format!(
+                "header {hash} would be above Bitcoin height {}",
+                u32::MAX
+            ))
+        })?;
         let target = Target::from_compact(header.bits);
         if target > self.cfg.params.max_attainable_target || header.validate_pow(target).is_err() {
             return Ok(Err(Reject::BadPow));
         }
-        let Some(expected) = self.required_bits(&parent, header.time)? else {
+        let Some(expected) = self.required_bits(&parent, height, header.time)? else {
             return Ok(Err(Reject::Unverifiable));
         };
         if header.bits.to_consensus() != expected {
@@ -286,7 +307,7 @@ impl<'s, 'h> Chain<'s, 'h> {
         let work = U256::from_be_bytes(header.work().to_be_bytes());
         let stored = Stored {
             header,
-            height: parent.height + 1,
+            height,
             chainwork: parent.chainwork.saturating_add(work),
         };
         self.st.put(&header_key(&hash), &stored.encode())?;

@@ -11,6 +11,16 @@
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
+// Nor may it overflow silently or index out of bounds (issue #21): checked arithmetic, `get`
+// and typed conversions; an overflow from someone else's input is an error.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        clippy::as_conversions
+    )
+)]
 
 pub mod abi;
 pub mod config;
@@ -26,6 +36,14 @@ use alloy_primitives::{address, Address, B256, U256};
 pub use config::{rsk_address, Config, Federation, Member};
 pub use dispatch::{execute, method_gas, Call, Outcome};
 pub use store::{Host, MemHost, Store};
+
+// A `usize` is at most 64 bits on every target Scion builds for, so `len_u64` never saturates.
+const _: () = assert!(usize::BITS <= u64::BITS);
+
+/// A length or count as `u64`.
+pub(crate) fn len_u64(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
 
 /// The Bridge's address (Rootstock's).
 pub const BRIDGE_ADDRESS: Address = address!("0000000000000000000000000000000001000006");

@@ -6,7 +6,7 @@ use crate::config::rsk_address;
 use crate::headers::Chain;
 use crate::store::Store;
 use crate::{pegout, queue, BridgeError, Config};
-use alloy_primitives::{Address, B256, I256, U256};
+use alloy_primitives::{Address, B256, I256};
 use alloy_sol_types::SolEvent;
 use bitcoin::blockdata::script::Instruction;
 use bitcoin::consensus::{deserialize, serialize};
@@ -14,7 +14,7 @@ use bitcoin::hashes::Hash;
 use bitcoin::merkle_tree::PartialMerkleTree;
 use bitcoin::opcodes::all::{OP_CHECKMULTISIG, OP_RETURN};
 use bitcoin::{PublicKey, Script, ScriptBuf, Transaction, Txid};
-use scion_types::WEI_PER_SAT;
+use scion_types::sat_to_wei;
 
 /// How input 0 was signed (rskj's `BtcLockSender` rules, in its order).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,13 +62,10 @@ fn pushes(script: &Script) -> Option<Vec<Vec<u8>>> {
             Instruction::PushBytes(b) => out.push(b.as_bytes().to_vec()),
             Instruction::Op(op) => {
                 // OP_0 and OP_1..OP_16 count as chunks too.
-                let n = op.to_u8();
-                if n == 0 {
+                if op.to_u8() == 0 {
                     out.push(Vec::new());
-                } else if (0x51..=0x60).contains(&n) {
-                    out.push(vec![n - 0x50]);
                 } else {
-                    return None;
+                    out.push(vec![small_int(op.to_u8())?]);
                 }
             }
         }
@@ -76,25 +73,31 @@ fn pushes(script: &Script) -> Option<Vec<Vec<u8>>> {
     Some(out)
 }
 
+/// The number OP_1..OP_16 pushes, or `None` for any other opcode.
+fn small_int(op: u8) -> Option<u8> {
+    op.checked_sub(0x50).filter(|n| (1..=16).contains(n))
+}
+
 fn is_multisig(script: &[u8]) -> bool {
     let s = Script::from_bytes(script);
-    let ops: Vec<_> = s.instructions().collect();
-    if ops.len() < 4 || ops.iter().any(|o| o.is_err()) {
+    let Ok(ops) = s.instructions().collect::<Result<Vec<_>, _>>() else {
         return false;
-    }
-    let op = |i: usize| match &ops[i] {
-        Ok(Instruction::Op(o)) => Some(o.to_u8()),
+    };
+    // OP_m <keys> OP_n OP_CHECKMULTISIG, with n keys (so at least four instructions).
+    let [first, keys @ .., before_last, last] = ops.as_slice() else {
+        return false;
+    };
+    let op = |i: &Instruction| match i {
+        Instruction::Op(o) => Some(o.to_u8()),
         _ => None,
     };
-    let (Some(m), Some(n), Some(last)) = (op(0), op(ops.len() - 2), op(ops.len() - 1)) else {
+    let (Some(m), Some(n), Some(last)) = (op(first), op(before_last), op(last)) else {
         return false;
     };
-    let keys = ops.len() - 3;
-    last == OP_CHECKMULTISIG.to_u8()
-        && (0x51..=0x60).contains(&m)
-        && (0x51..=0x60).contains(&n)
-        && usize::from(n - 0x50) == keys
-        && m <= n
+    let (Some(m), Some(n)) = (small_int(m), small_int(n)) else {
+        return false;
+    };
+    last == OP_CHECKMULTISIG.to_u8() && usize::from(n) == keys.len() && m <= n
 }
 
 /// Classifies input 0, or `None` when no rule applies.
@@ -102,17 +105,19 @@ pub fn sender(tx: &Transaction) -> Option<Sender> {
     let input = tx.input.first()?;
     let chunks = pushes(&input.script_sig)?;
     let witness: Vec<&[u8]> = input.witness.iter().collect();
-    if chunks.len() == 2 {
-        if let Ok(k) = PublicKey::from_slice(&chunks[1]) {
+    if let [_, key] = chunks.as_slice() {
+        if let Ok(k) = PublicKey::from_slice(key) {
             return Some(Sender::P2pkh(k));
         }
     }
-    if chunks.len() == 1 && witness.len() == 2 && witness[1].len() == 33 {
-        if let Ok(k) = PublicKey::from_slice(witness[1]) {
-            // The witness key must be the one the (txid-committed) scriptSig names.
-            let program = ScriptBuf::new_p2wpkh(&bitcoin::WPubkeyHash::hash(&k.to_bytes()));
-            if chunks[0] == program.as_bytes() {
-                return Some(Sender::P2shP2wpkh(k));
+    if let ([pushed], [_, key]) = (chunks.as_slice(), witness.as_slice()) {
+        if key.len() == 33 {
+            if let Ok(k) = PublicKey::from_slice(key) {
+                // The witness key must be the one the (txid-committed) scriptSig names.
+                let program = ScriptBuf::new_p2wpkh(&bitcoin::WPubkeyHash::hash(&k.to_bytes()));
+                if pushed == program.as_bytes() {
+                    return Some(Sender::P2shP2wpkh(k));
+                }
             }
         }
     }
@@ -125,7 +130,7 @@ pub fn sender(tx: &Transaction) -> Option<Sender> {
         if let Some(last) = witness.last().filter(|l| is_multisig(l)) {
             let script = ScriptBuf::from_bytes(last.to_vec());
             let program = ScriptBuf::new_p2wsh(&script.wscript_hash());
-            if chunks.len() == 1 && chunks[0] == program.as_bytes() {
+            if matches!(chunks.as_slice(), [pushed] if pushed == program.as_bytes()) {
                 return Some(Sender::P2shP2wsh(script));
             }
         }
@@ -163,34 +168,35 @@ const MAX_MONEY_SAT: u64 = 2_100_000_000_000_000;
 
 /// Parses an RSKT payload (the OP_RETURN data, prefix included).
 pub fn parse_payload(p: &[u8]) -> Result<Instructions, PayloadError> {
-    if p.len() < 5 {
+    // RSKT ‖ version (1) ‖ destination (20) [‖ refund type (1) ‖ refund hash (20)].
+    let Some((_, [version, rest @ ..])) = p.split_first_chunk::<4>() else {
         return Err(PayloadError::ShorterThan5Bytes);
-    }
-    if p[4] != 1 {
+    };
+    if *version != 1 {
         return Err(PayloadError::UnsupportedProtocolVersion);
     }
-    if p.len() != 25 && p.len() != 46 {
-        return Err(PayloadError::InvalidLengthForVersion1);
-    }
-    let destination = Address::from_slice(&p[5..25]);
-    let refund = if p.len() == 46 {
-        let h = &p[26..46];
-        match p[25] {
-            1 => Some(ScriptBuf::new_p2pkh(&bitcoin::PubkeyHash::from_byte_array(
-                h.try_into()
-                    .map_err(|_| PayloadError::InvalidLengthForVersion1)?,
-            ))),
-            2 => Some(ScriptBuf::new_p2sh(&bitcoin::ScriptHash::from_byte_array(
-                h.try_into()
-                    .map_err(|_| PayloadError::InvalidLengthForVersion1)?,
-            ))),
-            _ => return Err(PayloadError::InvalidRefundAddressType),
+    let (destination, refund) = match rest.split_first_chunk::<20>() {
+        Some((d, [])) => (d, None),
+        Some((d, [kind, hash @ ..])) => {
+            let hash: [u8; 20] = hash
+                .try_into()
+                .map_err(|_| PayloadError::InvalidLengthForVersion1)?;
+            (d, Some((*kind, hash)))
         }
-    } else {
-        None
+        None => return Err(PayloadError::InvalidLengthForVersion1),
+    };
+    let refund = match refund {
+        None => None,
+        Some((1, h)) => Some(ScriptBuf::new_p2pkh(&bitcoin::PubkeyHash::from_byte_array(
+            h,
+        ))),
+        Some((2, h)) => Some(ScriptBuf::new_p2sh(&bitcoin::ScriptHash::from_byte_array(
+            h,
+        ))),
+        Some(_) => return Err(PayloadError::InvalidRefundAddressType),
     };
     Ok(Instructions {
-        destination,
+        destination: Address::new(*destination),
         refund,
     })
 }
@@ -284,7 +290,15 @@ pub fn register(
         )));
     };
     let best = chain.best()?.height;
-    let confirmations = u64::from(best - height) + 1;
+    // A block on the best chain is at most at its tip's height; + 1 cannot overflow a u64.
+    let confirmations = best
+        .checked_sub(height)
+        .map(|d| u64::from(d).saturating_add(1))
+        .ok_or_else(|| {
+            BridgeError::Database(format!(
+                "Bitcoin block at height {height} is on the best chain above its tip {best}"
+            ))
+        })?;
     if confirmations < cfg.p.pegin_confirmations {
         return Err(revert(format!(
             "{confirmations} confirmations, {} needed",
@@ -309,13 +323,14 @@ pub fn register(
         )));
     }
     let fed = &cfg.federation.script_pubkey;
-    let outputs: Vec<(u32, u64)> = tx
-        .output
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| &o.script_pubkey == fed)
-        .map(|(i, o)| (i as u32, o.value.to_sat()))
-        .collect();
+    let mut outputs: Vec<(u32, u64)> = Vec::new();
+    for (i, o) in tx.output.iter().enumerate() {
+        if &o.script_pubkey == fed {
+            let vout = u32::try_from(i)
+                .map_err(|_| revert(format!("output index {i} does not fit a u32")))?;
+            outputs.push((vout, o.value.to_sat()));
+        }
+    }
     if outputs.is_empty() {
         return Err(revert(format!(
             "transaction {txid} pays nothing to the federation address {}",
@@ -377,12 +392,15 @@ pub fn register(
         },
     };
     let locked = queue::locked_sat(st)?;
-    if locked.saturating_add(total) > cfg.p.locking_cap {
+    // A sum past u64::MAX is over any cap.
+    let Some(locked) = locked
+        .checked_add(total)
+        .filter(|l| *l <= cfg.p.locking_cap)
+    else {
         return reject(st, reason::CAP, refund);
-    }
-    queue::set_locked_sat(st, locked + total)?;
-    let wei = U256::from(total) * U256::from(WEI_PER_SAT);
-    st.host().pay(destination, wei)?;
+    };
+    queue::set_locked_sat(st, locked)?;
+    st.host().pay(destination, sat_to_wei(total))?;
     st.host().log(
         IBridge::pegin_btc {
             receiver: destination,

@@ -11,7 +11,7 @@ use crate::abi::IBridge;
 use crate::pegin::display;
 use crate::queue::{self, Entry, Utxo};
 use crate::store::Store;
-use crate::{BridgeError, Config};
+use crate::{len_u64, BridgeError, Config};
 use alloy_primitives::{Address, Bytes, B256, I256, U256};
 use alloy_sol_types::SolEvent;
 use bitcoin::consensus::{deserialize, serialize};
@@ -23,6 +23,7 @@ use bitcoin::{
     TxOut, Txid, Witness,
 };
 use scion_types::WEI_PER_SAT;
+use std::num::Saturating;
 
 /// The most federation outputs one peg-out transaction spends.
 pub const MAX_INPUTS: usize = 50;
@@ -62,23 +63,27 @@ fn varint_len(n: u64) -> u64 {
 }
 
 /// Virtual size of a fully signed peg-out spending `inputs` federation outputs to outputs with
-/// these scripts, every signature counted at its longest.
+/// these scripts, every signature counted at its longest. Saturates: a size past u64::MAX is
+/// over [`MAX_VSIZE`] either way.
 pub fn vsize(cfg: &Config, inputs: u64, outputs: &[ScriptBuf]) -> u64 {
-    let script = cfg.federation.redeem_script.len() as u64;
-    let m = cfg.federation.threshold as u64;
+    let sz = Saturating::<u64>;
+    let varint = |v: Saturating<u64>| sz(varint_len(v.0));
+    let script = sz(len_u64(cfg.federation.redeem_script.len()));
+    let m = sz(len_u64(cfg.federation.threshold));
+    let inputs = sz(inputs);
     // outpoint, scriptSig (a push of the 34-byte P2WSH program), sequence.
-    let input = 36 + 1 + 35 + 4;
-    let outs: u64 = outputs
-        .iter()
-        .map(|s| 8 + varint_len(s.len() as u64) + s.len() as u64)
-        .sum();
+    let input = sz(36 + 1 + 35 + 4);
+    let outs = outputs.iter().fold(sz(0), |sum, s| {
+        let len = sz(len_u64(s.len()));
+        sum + sz(8) + varint(len) + len
+    });
     let base =
-        4 + varint_len(inputs) + inputs * input + varint_len(outputs.len() as u64) + outs + 4;
+        sz(4) + varint(inputs) + inputs * input + varint(sz(len_u64(outputs.len()))) + outs + sz(4);
     // Items: the empty CHECKMULTISIG dummy, m signatures, the witness script.
     let witness_per_input =
-        varint_len(m + 2) + 1 + m * (1 + MAX_SIG_LEN) + varint_len(script) + script;
-    let weight = 4 * base + 2 + inputs * witness_per_input;
-    weight.div_ceil(4)
+        varint(m + sz(2)) + sz(1) + m * sz(1 + MAX_SIG_LEN) + varint(script) + script;
+    let weight = sz(4) * base + sz(2) + inputs * witness_per_input;
+    weight.0.div_ceil(4)
 }
 
 /// The fee, in satoshis, of a peg-out paying `recipients` P2PKH outputs from two federation
@@ -88,14 +93,20 @@ pub fn estimated_fee(cfg: &Config, recipients: u64) -> u64 {
     if recipients == 0 {
         return 0;
     }
+    let Ok(recipients) = usize::try_from(recipients) else {
+        // More outputs than memory holds: no fee is high enough.
+        return u64::MAX;
+    };
     let p2pkh = ScriptBuf::new_p2pkh(&PubkeyHash::all_zeros());
-    let mut outs = vec![p2pkh; recipients as usize];
+    let mut outs = vec![p2pkh; recipients];
     outs.push(cfg.federation.script_pubkey.clone());
     fee_for(cfg, vsize(cfg, 2, &outs))
 }
 
+/// The fee for `vsize` at the genesis fee rate. Saturates: a fee past u64::MAX is more than
+/// any peg-out can pay either way.
 fn fee_for(cfg: &Config, vsize: u64) -> u64 {
-    (vsize * cfg.p.fee_per_kb).div_ceil(1000)
+    vsize.saturating_mul(cfg.p.fee_per_kb).div_ceil(1000)
 }
 
 /// `releaseBtc()` or plain value sent to the Bridge: queue a peg-out to the P2PKH address of
@@ -106,15 +117,16 @@ pub fn release(
     caller: Address,
     value: U256,
 ) -> Result<(), BridgeError> {
-    let wei_per_sat = U256::from(WEI_PER_SAT);
-    let sat = u64::try_from(value / wei_per_sat).unwrap_or(u64::MAX);
-    let rest = value % wei_per_sat;
-    let queued = queue::queued(st)?;
+    // WEI_PER_SAT is a nonzero constant: the division cannot fail.
+    let (sat, rest) = value.div_rem(U256::from(WEI_PER_SAT));
+    let sat = u64::try_from(sat).unwrap_or(u64::MAX);
+    // The queue and this request; one more than a stored count cannot saturate.
+    let recipients = queue::queued(st)?.saturating_add(1);
     let rejected = if caller != st.host().tx_origin() {
         Some(reason::CALLER_CONTRACT)
     } else if sat < cfg.p.pegout_minimum {
         Some(reason::LOW_AMOUNT)
-    } else if sat <= estimated_fee(cfg, queued + 1) {
+    } else if sat <= estimated_fee(cfg, recipients) {
         Some(reason::FEE_ABOVE_VALUE)
     } else {
         None
@@ -175,8 +187,11 @@ fn batch_key(hash: &B256) -> Vec<u8> {
     [b"po.b.".as_slice(), hash.as_slice()].concat()
 }
 
-fn sig_key(hash: &B256, member: usize) -> Vec<u8> {
-    [b"po.s.".as_slice(), hash.as_slice(), &[member as u8]].concat()
+fn sig_key(hash: &B256, member: usize) -> Result<Vec<u8>, BridgeError> {
+    // A federation has at most 15 members (Federation::new).
+    let member = u8::try_from(member)
+        .map_err(|_| BridgeError::Config(format!("federator index {member} above 255")))?;
+    Ok([b"po.s.".as_slice(), hash.as_slice(), &[member]].concat())
 }
 
 fn txid_key(txid: &Txid) -> Vec<u8> {
@@ -188,34 +203,32 @@ fn load(st: &mut Store, hash: &B256) -> Result<Option<Batch>, BridgeError> {
         return Ok(None);
     };
     let bad = || corrupt("peg-out batch");
-    let created = u64::from_be_bytes(v.get(..8).ok_or_else(bad)?.try_into().map_err(|_| bad())?);
-    let confirmed = *v.get(8).ok_or_else(bad)? == 1;
-    let n = u16::from_be_bytes(
-        v.get(9..11)
-            .ok_or_else(bad)?
-            .try_into()
-            .map_err(|_| bad())?,
-    );
-    let end = 11 + 8 * usize::from(n);
-    let amounts = v
-        .get(11..end)
-        .ok_or_else(bad)?
-        .chunks(8)
-        .map(|c| c.try_into().map(u64::from_be_bytes).map_err(|_| bad()))
-        .collect::<Result<_, _>>()?;
-    let tx = deserialize(v.get(end..).ok_or_else(bad)?).map_err(|_| bad())?;
+    let (created, rest) = v.split_first_chunk::<8>().ok_or_else(bad)?;
+    let (confirmed, rest) = rest.split_first().ok_or_else(bad)?;
+    let (n, rest) = rest.split_first_chunk::<2>().ok_or_else(bad)?;
+    let (amounts, tx) = usize::from(u16::from_be_bytes(*n))
+        .checked_mul(8)
+        .and_then(|len| rest.split_at_checked(len))
+        .ok_or_else(bad)?;
+    let (amounts, _) = amounts.as_chunks::<8>();
     Ok(Some(Batch {
-        created,
-        confirmed,
-        amounts,
-        tx,
+        created: u64::from_be_bytes(*created),
+        confirmed: *confirmed == 1,
+        amounts: amounts.iter().map(|a| u64::from_be_bytes(*a)).collect(),
+        tx: deserialize(tx).map_err(|_| bad())?,
     }))
 }
 
 fn save(st: &mut Store, hash: &B256, b: &Batch) -> Result<(), BridgeError> {
     let mut v = b.created.to_be_bytes().to_vec();
     v.push(u8::from(b.confirmed));
-    v.extend_from_slice(&(b.amounts.len() as u16).to_be_bytes());
+    let n = u16::try_from(b.amounts.len()).map_err(|_| {
+        BridgeError::Database(format!(
+            "a peg-out batch of {} inputs does not fit its record",
+            b.amounts.len()
+        ))
+    })?;
+    v.extend_from_slice(&n.to_be_bytes());
     for a in &b.amounts {
         v.extend_from_slice(&a.to_be_bytes());
     }
@@ -269,29 +282,38 @@ pub struct Plan {
 /// fee at `feePerKb` is split evenly among the recipients; an entry whose output would be dust
 /// after its share waits for a later batch.
 pub fn plan(cfg: &Config, entries: &[Entry], utxos: &[Utxo]) -> Option<Plan> {
-    let mut order: Vec<usize> = (0..utxos.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(utxos[i].value));
+    // The UTXOs with their indexes, largest first.
+    let mut order: Vec<(usize, &Utxo)> = utxos.iter().enumerate().collect();
+    order.sort_by_key(|(_, u)| std::cmp::Reverse(u.value));
     order.truncate(MAX_INPUTS);
     // prefix[k]: the value of the k largest UTXOs.
     let mut prefix = vec![0u64];
-    for &i in &order {
+    for (_, u) in &order {
         let last = prefix.last().copied().unwrap_or(0);
-        prefix.push(last.saturating_add(utxos[i].value));
+        prefix.push(last.saturating_add(u.value));
     }
-    // The fewest inputs whose value reaches `total`.
-    let cover = |total: u64| (1..prefix.len()).find(|&k| prefix[k] >= total);
-    let fed = &cfg.federation.script_pubkey;
-    let size = |inputs: usize, paid: &[usize]| {
-        let mut scripts: Vec<ScriptBuf> = paid.iter().map(|&i| entries[i].script.clone()).collect();
-        scripts.push(fed.clone());
-        vsize(cfg, inputs as u64, &scripts)
+    // The fewest inputs whose value reaches `total`, and the change they leave.
+    let cover = |total: u64| {
+        prefix
+            .iter()
+            .enumerate()
+            .skip(1)
+            .find_map(|(k, value)| Some((k, value.checked_sub(total)?)))
     };
-    let mut candidates: Vec<usize> = Vec::new();
+    let fed = &cfg.federation.script_pubkey;
+    let size = |inputs: usize, paid: &[(usize, &Entry)]| {
+        let mut scripts: Vec<ScriptBuf> = paid.iter().map(|(_, e)| e.script.clone()).collect();
+        scripts.push(fed.clone());
+        vsize(cfg, len_u64(inputs), &scripts)
+    };
+    // The entries to pay, with their indexes in the queue. Their total saturates: a sum past
+    // u64::MAX is more than any UTXO set covers, so it is never paid.
+    let mut candidates: Vec<(usize, &Entry)> = Vec::new();
     let mut total = 0u64;
     for (i, e) in entries.iter().enumerate() {
         let t = total.saturating_add(e.sat);
-        let Some(k) = cover(t) else { continue };
-        candidates.push(i);
+        let Some((k, _)) = cover(t) else { continue };
+        candidates.push((i, e));
         if size(k, &candidates) > MAX_VSIZE {
             candidates.pop();
             break;
@@ -299,31 +321,32 @@ pub fn plan(cfg: &Config, entries: &[Entry], utxos: &[Utxo]) -> Option<Plan> {
         total = t;
     }
     loop {
-        let k = cover(total)?;
+        let (k, change) = cover(total)?;
         if candidates.is_empty() {
             return None;
         }
-        let change = prefix[k] - total;
-        let mut scripts: Vec<ScriptBuf> = candidates
-            .iter()
-            .map(|&i| entries[i].script.clone())
-            .collect();
+        let mut scripts: Vec<ScriptBuf> =
+            candidates.iter().map(|(_, e)| e.script.clone()).collect();
         if change >= DUST_SAT {
             scripts.push(fed.clone());
         }
-        let fee = fee_for(cfg, vsize(cfg, k as u64, &scripts));
-        let share = fee.div_ceil(candidates.len() as u64);
+        let fee = fee_for(cfg, vsize(cfg, len_u64(k), &scripts));
+        // Not empty (checked above), so the division cannot fail.
+        let share = fee.div_ceil(len_u64(candidates.len()));
         let before = candidates.len();
-        candidates.retain(|&i| entries[i].sat >= share.saturating_add(DUST_SAT));
+        candidates.retain(|(_, e)| e.sat >= share.saturating_add(DUST_SAT));
         if candidates.len() != before {
-            total = candidates.iter().map(|&i| entries[i].sat).sum();
+            total = candidates
+                .iter()
+                .fold(0u64, |sum, (_, e)| sum.saturating_add(e.sat));
             continue;
         }
         let mut output: Vec<TxOut> = candidates
             .iter()
-            .map(|&i| TxOut {
-                value: Amount::from_sat(entries[i].sat - share),
-                script_pubkey: entries[i].script.clone(),
+            .map(|(_, e)| TxOut {
+                // Each kept entry has at least share + DUST_SAT: no underflow.
+                value: Amount::from_sat(e.sat.saturating_sub(share)),
+                script_pubkey: e.script.clone(),
             })
             .collect();
         if change >= DUST_SAT {
@@ -336,11 +359,12 @@ pub fn plan(cfg: &Config, entries: &[Entry], utxos: &[Utxo]) -> Option<Plan> {
         let script_sig = bitcoin::script::Builder::new()
             .push_slice(<&bitcoin::script::PushBytes>::try_from(program.as_bytes()).ok()?)
             .into_script();
-        let spent: Vec<usize> = order[..k].to_vec();
+        // k < prefix.len(), which is order.len() + 1.
+        let spent = order.get(..k)?;
         let input = spent
             .iter()
-            .map(|&i| TxIn {
-                previous_output: OutPoint::new(utxos[i].txid, utxos[i].vout),
+            .map(|(_, u)| TxIn {
+                previous_output: OutPoint::new(u.txid, u.vout),
                 script_sig: script_sig.clone(),
                 sequence: Sequence::MAX,
                 witness: Witness::new(),
@@ -354,10 +378,11 @@ pub fn plan(cfg: &Config, entries: &[Entry], utxos: &[Utxo]) -> Option<Plan> {
         };
         return Some(Plan {
             tx,
-            amounts: spent.iter().map(|&i| utxos[i].value).collect(),
-            paid: candidates,
-            spent,
-            fee: share * before as u64,
+            amounts: spent.iter().map(|(_, u)| u.value).collect(),
+            paid: candidates.iter().map(|(i, _)| *i).collect(),
+            spent: spent.iter().map(|(i, _)| *i).collect(),
+            // At most the total paid (each entry pays at least its share): no saturation.
+            fee: share.saturating_mul(len_u64(before)),
         });
     }
 }
@@ -400,14 +425,30 @@ pub fn update_collections(
         return Ok(());
     };
     let txid = plan.tx.compute_txid();
-    let left: Vec<Entry> = (0..entries.len())
-        .filter(|i| !plan.paid.contains(i))
-        .map(|i| entries[i].clone())
+    let left: Vec<Entry> = entries
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !plan.paid.contains(i))
+        .map(|(_, e)| e.clone())
         .collect();
-    let unspent: Vec<Utxo> = (0..utxos.len())
-        .filter(|i| !plan.spent.contains(i))
-        .map(|i| utxos[i].clone())
+    let unspent: Vec<Utxo> = utxos
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !plan.spent.contains(i))
+        .map(|(_, u)| u.clone())
         .collect();
+    let paid: Vec<&Entry> = plan
+        .paid
+        .iter()
+        .map(|&i| entries.get(i))
+        .collect::<Option<_>>()
+        .ok_or_else(|| corrupt("peg-out plan"))?;
+    let total = paid
+        .iter()
+        .try_fold(0u64, |sum, e| sum.checked_add(e.sat))
+        .ok_or_else(|| {
+            BridgeError::Database(format!("peg-out {txid} pays more than u64::MAX satoshis"))
+        })?;
     queue::set_entries(st, &left)?;
     queue::set_utxos(st, &unspent)?;
     st.put_u64(&txid_key(&txid), now)?;
@@ -425,12 +466,7 @@ pub fn update_collections(
     let mut l = list(st)?;
     l.push(hash);
     set_list(st, &l)?;
-    let total: u64 = plan.paid.iter().map(|&i| entries[i].sat).sum();
-    let refs: Vec<u8> = plan
-        .paid
-        .iter()
-        .flat_map(|&i| entries[i].reference.0)
-        .collect();
+    let refs: Vec<u8> = paid.iter().flat_map(|e| e.reference.0).collect();
     st.host().log(
         IBridge::release_requested {
             rskTxHash: hash,
@@ -470,7 +506,8 @@ pub fn release_client_state(st: &mut Store) -> Result<Vec<u8>, BridgeError> {
         items.push(serialize(&b.tx).into());
     }
     let inner = alloy_rlp::encode(&items);
-    let mut out = Vec::with_capacity(inner.len() + 9);
+    // A capacity hint: the list header is at most 9 bytes.
+    let mut out = Vec::with_capacity(inner.len().saturating_add(9));
     alloy_rlp::Header {
         list: true,
         payload_length: inner.len(),
@@ -502,12 +539,12 @@ pub fn add_signature(
     hash: &[u8],
 ) -> Result<(), BridgeError> {
     let fed = &cfg.federation;
-    let index = fed
+    let (index, member) = fed
         .members
         .iter()
-        .position(|m| m.btc.to_bytes() == key)
+        .enumerate()
+        .find(|(_, m)| m.btc.to_bytes() == key)
         .ok_or_else(|| revert(format!("0x{} is not a federator's BTC key", hex(key))))?;
-    let member = &fed.members[index];
     if member.address != caller {
         return Err(revert(format!(
             "only {} may add signatures for BTC key 0x{}; the caller is {caller}",
@@ -526,7 +563,7 @@ pub fn add_signature(
             "no peg-out waits for signatures under {hash}"
         )));
     };
-    if st.get(&sig_key(&hash, index))?.is_some() {
+    if st.get(&sig_key(&hash, index)?)?.is_some() {
         return Err(revert(format!(
             "federator {} already signed the peg-out of {hash}",
             member.address
@@ -572,10 +609,13 @@ pub fn add_signature(
             )));
         }
         let der = bitcoin::ecdsa::Signature::sighash_all(sig).to_vec();
-        stored.push(der.len() as u8);
+        let len = u8::try_from(der.len()).map_err(|_| {
+            BridgeError::Database(format!("signature {i} is {} bytes, over 255", der.len()))
+        })?;
+        stored.push(len);
         stored.extend_from_slice(&der);
     }
-    st.put(&sig_key(&hash, index), &stored)?;
+    st.put(&sig_key(&hash, index)?, &stored)?;
     st.host().log(
         IBridge::add_signature {
             releaseRskTxHash: hash,
@@ -586,7 +626,7 @@ pub fn add_signature(
     );
     let mut signers: Vec<Vec<Vec<u8>>> = Vec::new();
     for m in 0..fed.members.len() {
-        if let Some(v) = st.get(&sig_key(&hash, m))? {
+        if let Some(v) = st.get(&sig_key(&hash, m)?)? {
             signers.push(split_sigs(&v)?);
         }
     }
@@ -612,7 +652,7 @@ pub fn add_signature(
     );
     st.delete(&batch_key(&hash))?;
     for m in 0..fed.members.len() {
-        st.delete(&sig_key(&hash, m))?;
+        st.delete(&sig_key(&hash, m)?)?;
     }
     let l: Vec<B256> = list(st)?.into_iter().filter(|h| *h != hash).collect();
     set_list(st, &l)
@@ -621,11 +661,11 @@ pub fn add_signature(
 fn split_sigs(mut v: &[u8]) -> Result<Vec<Vec<u8>>, BridgeError> {
     let mut out = Vec::new();
     while let Some((&len, rest)) = v.split_first() {
-        let sig = rest
-            .get(..usize::from(len))
+        let (sig, next) = rest
+            .split_at_checked(usize::from(len))
             .ok_or_else(|| corrupt("peg-out signatures"))?;
         out.push(sig.to_vec());
-        v = &rest[usize::from(len)..];
+        v = next;
     }
     Ok(out)
 }

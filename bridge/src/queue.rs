@@ -2,7 +2,7 @@
 //! the amount pegged in, kept in Bridge storage.
 
 use crate::store::Store;
-use crate::BridgeError;
+use crate::{len_u64, BridgeError};
 use alloy_primitives::B256;
 use bitcoin::hashes::Hash;
 use bitcoin::{ScriptBuf, Txid};
@@ -33,7 +33,24 @@ pub fn add_utxo(st: &mut Store, txid: Txid, vout: u32, value: u64) -> Result<(),
     v.extend_from_slice(&vout.to_be_bytes());
     v.extend_from_slice(&value.to_be_bytes());
     st.put(&indexed(b"utxo.", n), &v)?;
-    st.put_u64(UTXO_COUNT, n + 1)
+    st.put_u64(UTXO_COUNT, next_count(n, "UTXO count")?)
+}
+
+/// `n + 1` for a stored count.
+fn next_count(n: u64, what: &str) -> Result<u64, BridgeError> {
+    n.checked_add(1)
+        .ok_or_else(|| BridgeError::Database(format!("Bridge {what} {n} cannot grow")))
+}
+
+/// txid (32) ‖ vout (4) ‖ value (8).
+fn decode_utxo(v: &[u8]) -> Option<Utxo> {
+    let (txid, rest) = v.split_first_chunk::<32>()?;
+    let (vout, value) = rest.split_first_chunk::<4>()?;
+    Some(Utxo {
+        txid: Txid::from_byte_array(*txid),
+        vout: u32::from_be_bytes(*vout),
+        value: u64::from_be_bytes(value.try_into().ok()?),
+    })
 }
 
 /// The whole UTXO set, in insertion order.
@@ -41,19 +58,11 @@ pub fn utxos(st: &mut Store) -> Result<Vec<Utxo>, BridgeError> {
     let n = st.get_u64(UTXO_COUNT)?;
     let mut out = Vec::new();
     for i in 0..n {
-        let v = st
+        let utxo = st
             .get(&indexed(b"utxo.", i))?
-            .filter(|v| v.len() == 44)
+            .and_then(|v| decode_utxo(&v))
             .ok_or_else(|| corrupt("UTXO"))?;
-        let txid = Txid::from_slice(&v[..32]).map_err(|_| corrupt("UTXO"))?;
-        let vout = u32::from_be_bytes([v[32], v[33], v[34], v[35]]);
-        let mut value = [0u8; 8];
-        value.copy_from_slice(&v[36..44]);
-        out.push(Utxo {
-            txid,
-            vout,
-            value: u64::from_be_bytes(value),
-        });
+        out.push(utxo);
     }
     Ok(out)
 }
@@ -71,7 +80,7 @@ pub fn push(
     v.extend_from_slice(&sat.to_be_bytes());
     v.extend_from_slice(script.as_bytes());
     st.put(&indexed(b"queue.", n), &v)?;
-    st.put_u64(QUEUE_COUNT, n + 1)
+    st.put_u64(QUEUE_COUNT, next_count(n, "queue length")?)
 }
 
 /// Entries waiting in the queue.
@@ -105,22 +114,27 @@ fn corrupt(what: &str) -> BridgeError {
     BridgeError::Database(format!("corrupt Bridge {what}"))
 }
 
+/// reference (32) ‖ sat (8) ‖ script.
+fn decode_entry(v: &[u8]) -> Option<Entry> {
+    let (reference, rest) = v.split_first_chunk::<32>()?;
+    let (sat, script) = rest.split_first_chunk::<8>()?;
+    Some(Entry {
+        reference: B256::new(*reference),
+        sat: u64::from_be_bytes(*sat),
+        script: ScriptBuf::from_bytes(script.to_vec()),
+    })
+}
+
 /// The whole queue, oldest first.
 pub fn entries(st: &mut Store) -> Result<Vec<Entry>, BridgeError> {
     let n = st.get_u64(QUEUE_COUNT)?;
     let mut out = Vec::new();
     for i in 0..n {
-        let v = st
+        let entry = st
             .get(&indexed(b"queue.", i))?
-            .filter(|v| v.len() >= 40)
+            .and_then(|v| decode_entry(&v))
             .ok_or_else(|| corrupt("queue entry"))?;
-        let mut sat = [0u8; 8];
-        sat.copy_from_slice(&v[32..40]);
-        out.push(Entry {
-            reference: B256::from_slice(&v[..32]),
-            sat: u64::from_be_bytes(sat),
-            script: ScriptBuf::from_bytes(v[40..].to_vec()),
-        });
+        out.push(entry);
     }
     Ok(out)
 }
@@ -128,16 +142,16 @@ pub fn entries(st: &mut Store) -> Result<Vec<Entry>, BridgeError> {
 /// Replaces the queue with `entries`.
 pub fn set_entries(st: &mut Store, entries: &[Entry]) -> Result<(), BridgeError> {
     let old = st.get_u64(QUEUE_COUNT)?;
-    for (i, e) in entries.iter().enumerate() {
+    for (e, i) in entries.iter().zip(0u64..) {
         let mut v = e.reference.to_vec();
         v.extend_from_slice(&e.sat.to_be_bytes());
         v.extend_from_slice(e.script.as_bytes());
-        st.put(&indexed(b"queue.", i as u64), &v)?;
+        st.put(&indexed(b"queue.", i), &v)?;
     }
-    for i in entries.len() as u64..old {
+    for i in len_u64(entries.len())..old {
         st.delete(&indexed(b"queue.", i))?;
     }
-    st.put_u64(QUEUE_COUNT, entries.len() as u64)
+    st.put_u64(QUEUE_COUNT, len_u64(entries.len()))
 }
 
 /// Replaces the UTXO set with `utxos`.
@@ -147,7 +161,7 @@ pub fn set_utxos(st: &mut Store, utxos: &[Utxo]) -> Result<(), BridgeError> {
     for u in utxos {
         add_utxo(st, u.txid, u.vout, u.value)?;
     }
-    for i in utxos.len() as u64..old {
+    for i in len_u64(utxos.len())..old {
         st.delete(&indexed(b"utxo.", i))?;
     }
     Ok(())

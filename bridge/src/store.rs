@@ -39,6 +39,12 @@ fn base(key: &[u8]) -> U256 {
     U256::from_be_bytes(keccak256(key).0)
 }
 
+/// The slot of word `i` (from 0) of the value at `s`: `s + 1 + i`, wrapping at 2^256 as the
+/// slot space does.
+fn word_slot(s: U256, i: usize) -> U256 {
+    s.wrapping_add(U256::from(i)).wrapping_add(U256::from(1u8))
+}
+
 impl<'a> Store<'a> {
     /// Wraps a host.
     pub fn new(host: &'a mut dyn Host) -> Self {
@@ -53,15 +59,13 @@ impl<'a> Store<'a> {
     /// The value under `key`, if any.
     pub fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, BridgeError> {
         let s = base(key);
-        let head = self.host.sload(s)?;
-        if head.is_zero() {
+        let Some(len) = self.len(s)? else {
             return Ok(None);
-        }
-        let len = usize::try_from(head - U256::from(1u8))
-            .map_err(|_| BridgeError::Database("corrupt Bridge storage length".into()))?;
-        let mut out = Vec::with_capacity(len.div_ceil(32) * 32);
-        for i in 0..len.div_ceil(32) {
-            let word = self.host.sload(s.wrapping_add(U256::from(i + 1)))?;
+        };
+        let words = len.div_ceil(32);
+        let mut out = Vec::with_capacity(words.saturating_mul(32));
+        for i in 0..words {
+            let word = self.host.sload(word_slot(s, i))?;
             out.extend_from_slice(&word.to_be_bytes::<32>());
         }
         out.truncate(len);
@@ -71,19 +75,21 @@ impl<'a> Store<'a> {
     /// Stores `value` under `key`, replacing what was there.
     pub fn put(&mut self, key: &[u8], value: &[u8]) -> Result<(), BridgeError> {
         let s = base(key);
-        let old = self.len(s)?;
-        self.host.sstore(s, U256::from(value.len() + 1))?;
-        let mut words = 0;
+        let old = self.len(s)?.unwrap_or(0);
+        // A usize + 1 is far below 2^256.
+        let head = U256::from(value.len()).saturating_add(U256::from(1u8));
+        self.host.sstore(s, head)?;
         for (i, chunk) in value.chunks(32).enumerate() {
             let mut word = [0u8; 32];
-            word[..chunk.len()].copy_from_slice(chunk);
+            // A chunk is at most 32 bytes; shorter ones are zero-padded on the right.
+            for (dst, src) in word.iter_mut().zip(chunk) {
+                *dst = *src;
+            }
             self.host
-                .sstore(s.wrapping_add(U256::from(i + 1)), U256::from_be_bytes(word))?;
-            words = i + 1;
+                .sstore(word_slot(s, i), U256::from_be_bytes(word))?;
         }
-        for i in words..old.div_ceil(32) {
-            self.host
-                .sstore(s.wrapping_add(U256::from(i + 1)), U256::ZERO)?;
+        for i in value.len().div_ceil(32)..old.div_ceil(32) {
+            self.host.sstore(word_slot(s, i), U256::ZERO)?;
         }
         Ok(())
     }
@@ -91,21 +97,22 @@ impl<'a> Store<'a> {
     /// Removes the value under `key`.
     pub fn delete(&mut self, key: &[u8]) -> Result<(), BridgeError> {
         let s = base(key);
-        let old = self.len(s)?;
+        let old = self.len(s)?.unwrap_or(0);
         self.host.sstore(s, U256::ZERO)?;
         for i in 0..old.div_ceil(32) {
-            self.host
-                .sstore(s.wrapping_add(U256::from(i + 1)), U256::ZERO)?;
+            self.host.sstore(word_slot(s, i), U256::ZERO)?;
         }
         Ok(())
     }
 
-    fn len(&mut self, s: U256) -> Result<usize, BridgeError> {
-        let head = self.host.sload(s)?;
-        if head.is_zero() {
-            return Ok(0);
-        }
-        usize::try_from(head - U256::from(1u8))
+    /// The length of the value at slot `s`, `None` when absent: its head word holds
+    /// length + 1, and 0 for no value.
+    fn len(&mut self, s: U256) -> Result<Option<usize>, BridgeError> {
+        let Some(len) = self.host.sload(s)?.checked_sub(U256::from(1u8)) else {
+            return Ok(None);
+        };
+        usize::try_from(len)
+            .map(Some)
             .map_err(|_| BridgeError::Database("corrupt Bridge storage length".into()))
     }
 
