@@ -113,7 +113,7 @@ where
         };
         let gas_used = result.tx_gas_used();
         // Fees are never burned: the base fee goes to the beneficiary with the tip.
-        let base_fee_part = U256::from(params.base_fee) * U256::from(gas_used);
+        let base_fee_part = crate::gas_cost(u128::from(params.base_fee), gas_used);
         credit(
             &mut state,
             evm.ctx.db_mut(),
@@ -121,11 +121,22 @@ where
             base_fee_part,
         )?;
         let price = tx.effective_gas_price(Some(params.base_fee));
-        out.fees += U256::from(price) * U256::from(gas_used);
+        let overflow = |reason: &str| ExecError::InvalidTransaction {
+            index,
+            reason: reason.into(),
+        };
+        out.fees = out
+            .fees
+            .checked_add(crate::gas_cost(price, gas_used))
+            .ok_or_else(|| overflow("the block's fees overflow a U256"))?;
+        // At most the block's gas limit (checked above), so this cannot fail either.
+        out.gas_used = out
+            .gas_used
+            .checked_add(gas_used)
+            .ok_or_else(|| overflow("the block's gas used overflows a u64"))?;
         merge(&mut out.changes, &state);
         evm.commit(state);
 
-        out.gas_used += gas_used;
         let receipt = Receipt {
             status: Eip658Value::Eip658(result.is_success()),
             cumulative_gas_used: out.gas_used,

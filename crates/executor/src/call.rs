@@ -243,7 +243,8 @@ where
     let mut lo = gas_used.saturating_sub(1);
     let mut hi = hi_limit;
     // Most transactions succeed with a little headroom over the gas used; try that first.
-    let optimistic = (gas_used + 2_300).saturating_mul(64) / 63;
+    // Saturates: the limit is capped at `hi` anyway.
+    let optimistic = gas_used.saturating_add(2_300).saturating_mul(64) / 63;
     if optimistic < hi {
         tx.gas_limit = optimistic;
         match call(db, env, params, tx.clone(), true) {
@@ -251,8 +252,8 @@ where
             _ => lo = optimistic,
         }
     }
-    while lo + 1 < hi {
-        let mid = lo + (hi - lo) / 2;
+    while hi.saturating_sub(lo) > 1 {
+        let mid = lo.midpoint(hi);
         tx.gas_limit = mid;
         match call(db, env, params, tx.clone(), true) {
             Ok(CallOutcome::Success { .. }) => hi = mid,
@@ -266,9 +267,9 @@ where
 
 /// The balance-based ceiling geth applies to estimates: what `balance` can pay at `price`.
 pub fn gas_allowance(balance: U256, value: U256, price: u128) -> u64 {
-    if price == 0 {
+    // At price 0 there is no ceiling.
+    let Some(avail) = balance.saturating_sub(value).checked_div(U256::from(price)) else {
         return u64::MAX;
-    }
-    let avail = balance.saturating_sub(value) / U256::from(price);
+    };
     u64::try_from(avail).unwrap_or(u64::MAX)
 }

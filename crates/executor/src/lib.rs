@@ -7,6 +7,16 @@
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
+// Nor may it overflow silently or index out of bounds (issue #21): checked arithmetic, `get`
+// and typed conversions; an overflow from someone else's input is an error.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        clippy::as_conversions
+    )
+)]
 
 mod block;
 mod call;
@@ -147,22 +157,28 @@ pub fn cfg_env(chain_id: u64) -> CfgEnv {
 /// below [`MIN_BASE_FEE`].
 pub fn next_base_fee(parent_gas_used: u64, parent_gas_limit: u64, parent_base_fee: u64) -> u64 {
     let target = parent_gas_limit / 2;
-    if target == 0 {
-        return parent_base_fee;
-    }
     let base = u128::from(parent_base_fee);
+    // Both factors are below 2^64, so the product fits a u128 and never saturates; the
+    // division fails only for a zero target, where the base fee stays.
+    let Some(delta) = base
+        .saturating_mul(u128::from(parent_gas_used.abs_diff(target)))
+        .checked_div(u128::from(target))
+    else {
+        return parent_base_fee;
+    };
+    let delta = delta / 8;
     let next = match parent_gas_used.cmp(&target) {
         std::cmp::Ordering::Equal => base,
-        std::cmp::Ordering::Greater => {
-            let delta = base * u128::from(parent_gas_used - target) / u128::from(target) / 8;
-            base + delta.max(1)
-        }
-        std::cmp::Ordering::Less => {
-            let delta = base * u128::from(target - parent_gas_used) / u128::from(target) / 8;
-            base.saturating_sub(delta)
-        }
+        // base < 2^64 and delta < 2^125: no saturation.
+        std::cmp::Ordering::Greater => base.saturating_add(delta.max(1)),
+        std::cmp::Ordering::Less => base.saturating_sub(delta),
     };
     u64::try_from(next).unwrap_or(u64::MAX).max(MIN_BASE_FEE)
+}
+
+/// `price × gas` in wei. At most (2^128 − 1)(2^64 − 1) < 2^256, so it never saturates.
+pub(crate) fn gas_cost(price: u128, gas: u64) -> U256 {
+    U256::from(price).saturating_mul(U256::from(gas))
 }
 
 /// The lowest base fee: low enough to be negligible, high enough that a +12.5% step moves it.

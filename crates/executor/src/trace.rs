@@ -4,7 +4,7 @@
 use crate::block::{credit, invalid_tx_message};
 use crate::{cfg_env, tx_env, BlockParams, ExecError};
 use alloy_consensus::TxEnvelope;
-use alloy_primitives::{Address, U256};
+use alloy_primitives::Address;
 use revm::context::result::{EVMError, ResultAndState};
 use revm::context::{Context, ContextTr, TxEnv};
 use revm::database::CacheDB;
@@ -70,7 +70,7 @@ where
         let env = tx_env(&tx, sender)?;
         evm.precompiles.set_tx(Some(tx));
         let mut r = evm.transact(env).map_err(map_err)?;
-        let fee = U256::from(params.base_fee) * U256::from(r.result.tx_gas_used());
+        let fee = crate::gas_cost(u128::from(params.base_fee), r.result.tx_gas_used());
         credit(&mut r.state, evm.ctx.db_mut(), params.beneficiary, fee)?;
         evm.commit(r.state);
     }
