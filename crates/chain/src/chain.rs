@@ -3,14 +3,14 @@
 use crate::pool::{PooledTx, TxPool};
 use crate::produce::Template;
 use crate::validate::check_stateless;
-use crate::ChainError;
+use crate::{ChainError, TxRejected};
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::{Transaction, TxEnvelope};
 use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{Address, B256, U256};
 use parking_lot::{Mutex, MutexGuard, RwLock};
-use scion_consensus::DifficultyParams;
-use scion_executor::{next_base_fee, ExecEnv};
+use scion_consensus::{next_base_fee, DifficultyParams};
+use scion_executor::ExecEnv;
 use scion_storage::{Store, TxLocation};
 use scion_types::{ChainSpec, Header};
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -193,54 +193,50 @@ impl Chain {
     pub fn submit_raw(&self, raw: &[u8]) -> Result<B256, ChainError> {
         let head = self.head();
         if raw.len() > crate::MAX_TX_SIZE {
-            return Err(ChainError::Rejected(format!(
-                "oversized data: transaction size {}, limit {}",
-                raw.len(),
-                crate::MAX_TX_SIZE
-            )));
+            return Err(TxRejected::Oversized {
+                size: raw.len(),
+                limit: crate::MAX_TX_SIZE,
+            }
+            .into());
         }
-        let tx = TxEnvelope::decode_2718_exact(raw)
-            .map_err(|e| ChainError::Rejected(format!("rlp: {e}")))?;
-        check_stateless(&tx, raw.len(), self.spec.chain_id, head.gas_limit)
-            .map_err(ChainError::Rejected)?;
-        let sender = tx
-            .recover_signer()
-            .map_err(|_| ChainError::Rejected("invalid sender".into()))?;
+        let tx = TxEnvelope::decode_2718_exact(raw).map_err(|e| TxRejected::Rlp(e.to_string()))?;
+        check_stateless(&tx, raw.len(), self.spec.chain_id, head.gas_limit)?;
+        let sender = tx.recover_signer().map_err(|_| TxRejected::InvalidSender)?;
         let base_fee = self.next_base_fee();
         if tx.max_fee_per_gas() < u128::from(base_fee) {
-            return Err(ChainError::Rejected(format!(
-                "max fee per gas less than block base fee: address {sender}, maxFeePerGas: {}, baseFee: {base_fee}",
-                tx.max_fee_per_gas()
-            )));
+            return Err(TxRejected::FeeCapBelowBaseFee {
+                sender,
+                max_fee: tx.max_fee_per_gas(),
+                base_fee,
+            }
+            .into());
         }
         let account = self.store.latest_account(sender)?.unwrap_or_default();
-        if tx.nonce() < account.nonce {
-            return Err(ChainError::Rejected(format!(
-                "nonce too low: next nonce {}, tx nonce {}",
-                account.nonce,
-                tx.nonce()
-            )));
+        let (next, nonce) = (account.nonce, tx.nonce());
+        if nonce < next {
+            return Err(TxRejected::NonceTooLow { next, nonce }.into());
         }
-        if tx.nonce() == u64::MAX {
-            return Err(ChainError::Rejected("nonce has max value".into()));
+        if nonce == u64::MAX {
+            return Err(TxRejected::NonceMax.into());
         }
-        if tx.nonce() > account.nonce.saturating_add(MAX_NONCE_GAP) {
-            return Err(ChainError::Rejected(format!(
-                "nonce too high: next nonce {}, tx nonce {} (at most {MAX_NONCE_GAP} ahead are kept)",
-                account.nonce,
-                tx.nonce()
-            )));
+        if nonce > next.saturating_add(MAX_NONCE_GAP) {
+            return Err(TxRejected::NonceTooHigh {
+                next,
+                nonce,
+                max_gap: MAX_NONCE_GAP,
+            }
+            .into());
         }
         let cost = U256::from(tx.gas_limit())
             .checked_mul(U256::from(tx.max_fee_per_gas()))
             .and_then(|c| c.checked_add(tx.value()));
         if cost.is_none_or(|c| account.balance < c) {
-            return Err(ChainError::Rejected(format!(
-                "insufficient funds for gas * price + value: address {sender} have {} want {}",
-                account.balance,
-                cost.map(|c| c.to_string())
-                    .unwrap_or_else(|| "more than 2^256".into())
-            )));
+            return Err(TxRejected::InsufficientFunds {
+                sender,
+                have: account.balance,
+                want: cost,
+            }
+            .into());
         }
         let hash = *tx.tx_hash();
         self.pool.lock().add(PooledTx { tx, sender, hash })?;
@@ -309,7 +305,10 @@ impl Chain {
         *head = self
             .store
             .header(removed.header.parent_hash)?
-            .ok_or_else(|| ChainError::Rejected("unwound parent missing".into()))?;
+            .ok_or(ChainError::Missing {
+                what: "unwound block's parent",
+                hash: removed.header.parent_hash,
+            })?;
         Ok(removed)
     }
 }

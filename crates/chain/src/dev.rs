@@ -4,7 +4,7 @@
 //! through a block.
 
 use crate::pool::PooledTx;
-use crate::{Chain, ChainError, ChainEvent};
+use crate::{Chain, ChainError, ChainEvent, TxRejected};
 use alloy_consensus::{Transaction, TxEnvelope};
 use alloy_primitives::{keccak256, Address, Bytes, U256};
 use scion_types::{AccountChange, AccountInfo, StateChanges, KECCAK_EMPTY};
@@ -46,10 +46,10 @@ impl Chain {
     pub fn set_next_timestamp(&self, timestamp: u64) -> Result<(), ChainError> {
         let head = self.head();
         if timestamp <= head.timestamp {
-            return Err(ChainError::Rejected(format!(
-                "timestamp {timestamp} is not after the head's {}",
-                head.timestamp
-            )));
+            return Err(ChainError::TimestampNotAfterHead {
+                timestamp,
+                head: head.timestamp,
+            });
         }
         self.dev_time.lock().next = Some(timestamp);
         Ok(())
@@ -141,10 +141,11 @@ impl Chain {
     ) -> Result<alloy_primitives::B256, ChainError> {
         let nonce = self.state_nonce(sender)?;
         if tx.nonce() < nonce {
-            return Err(ChainError::Rejected(format!(
-                "nonce too low: next nonce {nonce}, tx nonce {}",
-                tx.nonce()
-            )));
+            return Err(TxRejected::NonceTooLow {
+                next: nonce,
+                nonce: tx.nonce(),
+            }
+            .into());
         }
         let hash = *tx.tx_hash();
         self.pool.lock().add(PooledTx { tx, sender, hash })?;

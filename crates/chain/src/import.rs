@@ -3,15 +3,16 @@
 //! in every mode (dev miner, pool, peer) comes through here.
 
 use crate::chain::now;
-use crate::produce::{Template, MAX_UNCLES, UNCLE_GENERATIONS};
-use crate::{Chain, ChainError};
+use crate::produce::Template;
+use crate::{Chain, ChainError, InvalidBlock};
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::{proofs, Transaction};
 use alloy_primitives::{Address, B256, U256};
 use scion_consensus::{
-    check_btc_time, is_better_head, next_difficulty, verify, Commitment, MergeMiningProof, Tip,
+    check_header, is_better_head, next_difficulty, ConsensusError, GotExpected, Tip, MAX_UNCLES,
+    UNCLE_GENERATIONS,
 };
-use scion_executor::{execute_block, next_base_fee, BlockParams, Mode};
+use scion_executor::{execute_block, BlockParams, ExecError, Mode};
 use scion_storage::BlockInfo;
 use scion_types::{Block, Header};
 use std::collections::HashSet;
@@ -54,23 +55,40 @@ pub struct Imported {
     /// The block's number.
     pub number: u64,
     /// Why it is invalid, for `InvalidBlock`.
-    pub reason: Option<String>,
+    pub reason: Option<InvalidBlock>,
 }
 
 /// Why a block is invalid, or a failure of our own.
 enum Failure {
-    Invalid(String),
+    Invalid(InvalidBlock),
     Internal(ChainError),
 }
 
-impl<E: Into<ChainError>> From<E> for Failure {
-    fn from(e: E) -> Self {
+// No blanket `From<impl Into<ChainError>>`: `InvalidBlock` converts into `ChainError` too, and
+// `?` must never turn a block's fault into one of ours.
+impl From<InvalidBlock> for Failure {
+    fn from(e: InvalidBlock) -> Self {
+        Failure::Invalid(e)
+    }
+}
+
+impl From<ChainError> for Failure {
+    fn from(e: ChainError) -> Self {
+        match e {
+            ChainError::Block(reason) => Failure::Invalid(reason),
+            other => Failure::Internal(other),
+        }
+    }
+}
+
+impl From<scion_storage::StorageError> for Failure {
+    fn from(e: scion_storage::StorageError) -> Self {
         Failure::Internal(e.into())
     }
 }
 
-fn invalid<T>(msg: String) -> Result<T, Failure> {
-    Err(Failure::Invalid(msg))
+fn invalid<T>(reason: InvalidBlock) -> Result<T, Failure> {
+    Err(Failure::Invalid(reason))
 }
 
 impl Chain {
@@ -108,10 +126,7 @@ impl Chain {
             })
         };
         if self.invalid.lock().contains(&hash) {
-            return done(
-                ImportResult::InvalidBlock,
-                Some("already found invalid".into()),
-            );
+            return done(ImportResult::InvalidBlock, Some(InvalidBlock::KnownInvalid));
         }
         if self.store.header(hash)?.is_some() {
             return done(ImportResult::Exist, None);
@@ -126,7 +141,7 @@ impl Chain {
                 self.invalid.lock().insert(hash);
                 return done(
                     ImportResult::InvalidBlock,
-                    Some("descends from an invalid block".into()),
+                    Some(InvalidBlock::InvalidAncestor(block.header.parent_hash)),
                 );
             }
         }
@@ -140,7 +155,10 @@ impl Chain {
             .block_info(parent.hash())?
             .unwrap_or_default()
             .total_difficulty;
-        let td = parent_td + block.header.difficulty + uncle_difficulty;
+        // Saturating: reaching 2^256 would take more work than can ever be done.
+        let td = parent_td
+            .saturating_add(block.header.difficulty)
+            .saturating_add(uncle_difficulty);
         let head = self.head();
         if block.header.parent_hash == head.hash() {
             return match self.execute_and_commit(&block, td, template, senders) {
@@ -186,91 +204,41 @@ impl Chain {
         }
     }
 
-    /// Header rules against the parent (PROTOCOL.md §1.5–1.6).
-    pub(crate) fn check_header(&self, h: &Header, parent: &Header) -> Result<(), String> {
-        let dev = self.spec.params.dev;
-        if h.number != parent.number + 1 {
-            return Err(format!(
-                "number {} does not follow parent {}",
-                h.number, parent.number
-            ));
-        }
-        if h.timestamp <= parent.timestamp {
-            return Err(format!(
-                "timestamp {} not after parent's {}",
-                h.timestamp, parent.timestamp
-            ));
-        }
-        if !dev && h.timestamp > now() + 60 {
-            return Err(format!(
-                "timestamp {} is more than 60 s in the future",
-                h.timestamp
-            ));
-        }
-        let limit = parent.gas_limit / 1024;
-        if h.gas_limit.abs_diff(parent.gas_limit) > limit || h.gas_limit < 5_000 {
-            return Err(format!(
-                "gas limit {} moves more than 1/1024 from {}",
-                h.gas_limit, parent.gas_limit
-            ));
-        }
-        if h.gas_used > h.gas_limit {
-            return Err(format!(
-                "gas used {} above gas limit {}",
-                h.gas_used, h.gas_limit
-            ));
-        }
-        if h.extra_data.len() > 32 {
-            return Err(format!(
-                "extra data is {} bytes, at most 32",
-                h.extra_data.len()
-            ));
-        }
-        let base_fee = next_base_fee(parent.gas_used, parent.gas_limit, parent.base_fee_per_gas);
-        if h.base_fee_per_gas != base_fee {
-            return Err(format!(
-                "base fee {} should be {base_fee}",
-                h.base_fee_per_gas
-            ));
-        }
-        let proof = MergeMiningProof {
-            btc_header: &h.btc_header,
-            merkle_proof: &h.merkle_proof,
-            compressed_coinbase: &h.compressed_coinbase,
-        };
-        verify(
-            &proof,
-            Commitment::Full(h.hash_for_merged_mining()),
-            h.difficulty,
-        )
-        .map_err(|e| format!("merged-mining proof: {e}"))?;
-        if !dev {
-            check_btc_time(&h.btc_header, h.timestamp).map_err(|e| e.to_string())?;
-        }
-        Ok(())
+    /// Header rules against the parent (PROTOCOL.md §1.5–1.6), on this chain and at this time.
+    fn header_rules(&self, h: &Header, parent: &Header) -> Result<(), ConsensusError> {
+        check_header(h, parent, self.spec.params.dev, now())
     }
 
     /// Everything that can be checked before execution; returns the uncles' difficulty.
     fn check_block(&self, block: &Block, parent: &Header) -> Result<U256, Failure> {
         let h = &block.header;
-        if let Err(e) = self.check_header(h, parent) {
-            return invalid(e);
-        }
+        self.header_rules(h, parent).map_err(InvalidBlock::Header)?;
         let expected = next_difficulty(
             parent.difficulty,
             parent.timestamp,
             h.timestamp,
-            block.uncles.len() as u64,
+            u64::try_from(block.uncles.len()).unwrap_or(u64::MAX),
             &self.difficulty_params(),
         );
         if h.difficulty != expected {
-            return invalid(format!("difficulty {} should be {expected}", h.difficulty));
+            return invalid(InvalidBlock::Difficulty(GotExpected::new(
+                h.difficulty,
+                expected,
+            )));
         }
-        if h.ommers_hash != proofs::calculate_ommers_root(&block.uncles) {
-            return invalid("uncles do not match the ommers hash".into());
+        let ommers = proofs::calculate_ommers_root(&block.uncles);
+        if h.ommers_hash != ommers {
+            return invalid(InvalidBlock::OmmersHash(GotExpected::new(
+                ommers,
+                h.ommers_hash,
+            )));
         }
-        if h.transactions_root != proofs::calculate_transaction_root(&block.transactions) {
-            return invalid("transactions do not match the transactions root".into());
+        let transactions = proofs::calculate_transaction_root(&block.transactions);
+        if h.transactions_root != transactions {
+            return invalid(InvalidBlock::TransactionsRoot(GotExpected::new(
+                transactions,
+                h.transactions_root,
+            )));
         }
         self.check_uncles(block, parent)
     }
@@ -301,10 +269,10 @@ impl Chain {
             return Ok(U256::ZERO);
         }
         if block.uncles.len() > MAX_UNCLES {
-            return invalid(format!(
-                "{} uncles, at most {MAX_UNCLES}",
-                block.uncles.len()
-            ));
+            return invalid(InvalidBlock::TooManyUncles {
+                count: block.uncles.len(),
+                max: MAX_UNCLES,
+            });
         }
         // The block's ancestors within the uncle window.
         let mut ancestors = HashSet::new();
@@ -325,29 +293,33 @@ impl Chain {
         let n = block.header.number;
         for u in &block.uncles {
             let uh = u.hash();
-            if !seen.insert(uh) || referenced.contains(&uh) {
-                return invalid(format!("uncle {uh} is referenced twice"));
+            if !seen.insert(uh) {
+                return invalid(InvalidBlock::DuplicateUncle(uh));
+            }
+            if referenced.contains(&uh) {
+                return invalid(InvalidBlock::UncleAlreadyReferenced(uh));
             }
             if ancestors.contains(&uh) {
-                return invalid(format!("uncle {uh} is an ancestor"));
+                return invalid(InvalidBlock::UncleIsAncestor(uh));
             }
             if u.number >= n || u.number.saturating_add(UNCLE_GENERATIONS) < n {
-                return invalid(format!(
-                    "uncle {uh} at height {} is outside {}..{n}",
-                    u.number,
-                    n.saturating_sub(UNCLE_GENERATIONS)
-                ));
+                return invalid(InvalidBlock::UncleOutOfRange {
+                    hash: uh,
+                    number: u.number,
+                    low: n.saturating_sub(UNCLE_GENERATIONS),
+                    high: n,
+                });
             }
             if !ancestors.contains(&u.parent_hash) {
-                return invalid(format!("uncle {uh}'s parent is not an ancestor"));
+                return invalid(InvalidBlock::UncleParentNotAncestor(uh));
             }
             let Some(up) = self.store.header(u.parent_hash)? else {
-                return invalid(format!("uncle {uh}'s parent is unknown"));
+                return invalid(InvalidBlock::UncleParentUnknown(uh));
             };
-            if let Err(e) = self.check_header(u, &up) {
-                return invalid(format!("uncle {uh}: {e}"));
-            }
-            total += u.difficulty;
+            self.header_rules(u, &up)
+                .map_err(|error| InvalidBlock::Uncle { hash: uh, error })?;
+            // Saturating, as the cumulative difficulty is.
+            total = total.saturating_add(u.difficulty);
         }
         Ok(total)
     }
@@ -390,32 +362,41 @@ impl Chain {
                     .zip(recovered.iter().copied());
                 let outcome = match execute_block(&state, &self.exec, &params, txs, Mode::Import) {
                     Ok(o) => o,
-                    Err(scion_executor::ExecError::Database(e)) => {
-                        return Err(Failure::Internal(ChainError::Rejected(format!(
-                            "state: {e}"
-                        ))))
+                    Err(ExecError::InvalidTransaction { index, reason }) => {
+                        return invalid(InvalidBlock::Transaction { index, reason })
                     }
-                    Err(e) => return invalid(e.to_string()),
+                    Err(ExecError::Tx(e)) => return invalid(InvalidBlock::Unexecutable(e)),
+                    // The state database or the Bridge's configuration: ours, not the block's.
+                    Err(e @ (ExecError::Database(_) | ExecError::Bridge(_))) => {
+                        return Err(Failure::Internal(e.into()))
+                    }
                 };
                 drop(state);
                 if outcome.gas_used != h.gas_used {
-                    return invalid(format!(
-                        "gas used {} but header says {}",
-                        outcome.gas_used, h.gas_used
-                    ));
+                    return invalid(InvalidBlock::GasUsed(GotExpected::new(
+                        outcome.gas_used,
+                        h.gas_used,
+                    )));
                 }
-                if proofs::calculate_receipt_root(&outcome.receipts) != h.receipts_root {
-                    return invalid("receipts root mismatch".into());
+                let receipts_root = proofs::calculate_receipt_root(&outcome.receipts);
+                if receipts_root != h.receipts_root {
+                    return invalid(InvalidBlock::ReceiptsRoot(GotExpected::new(
+                        receipts_root,
+                        h.receipts_root,
+                    )));
                 }
                 if outcome.logs_bloom != h.logs_bloom {
-                    return invalid("logs bloom mismatch".into());
+                    return invalid(InvalidBlock::LogsBloom(Box::new(GotExpected::new(
+                        outcome.logs_bloom,
+                        h.logs_bloom,
+                    ))));
                 }
                 let up = self.store.prepare_state(&outcome.changes)?;
                 if up.state_root != h.state_root {
-                    return invalid(format!(
-                        "state root {} but header says {}",
-                        up.state_root, h.state_root
-                    ));
+                    return invalid(InvalidBlock::StateRoot(GotExpected::new(
+                        up.state_root,
+                        h.state_root,
+                    )));
                 }
                 recomputed = (recovered, outcome, up);
                 senders = &recomputed.0;
@@ -459,7 +440,10 @@ impl Chain {
             let parent = self
                 .store
                 .block(cursor.parent_hash)?
-                .ok_or_else(|| ChainError::Rejected("branch parent missing".into()))?;
+                .ok_or(ChainError::Missing {
+                    what: "reorg branch parent",
+                    hash: cursor.parent_hash,
+                })?;
             if self.store.canonical_hash(parent.header.number)? == Some(parent.hash()) {
                 break;
             }
@@ -467,7 +451,11 @@ impl Chain {
             branch.push(parent);
         }
         branch.reverse();
-        let fork_number = branch[0].header.number - 1;
+        // The branch's first block has a stored parent, so it is not block 0.
+        let fork_number = branch
+            .first()
+            .and_then(|b| b.header.number.checked_sub(1))
+            .ok_or(ChainError::Internal("a reorg branch starts at block 0"))?;
         let mut dropped = Vec::new();
         while self.head().number > fork_number {
             let removed = self.unwind_one()?;
@@ -492,12 +480,15 @@ impl Chain {
                 Ok(()) => {}
                 Err(Failure::Invalid(reason)) => {
                     let mut bad = self.invalid.lock();
-                    for later in &branch[i..] {
+                    for later in branch.iter().skip(i) {
                         bad.insert(later.hash());
                     }
                     drop(bad);
                     self.restore(fork_number, &dropped)?;
-                    return invalid(format!("branch block {}: {reason}", b.header.number));
+                    return invalid(InvalidBlock::Branch {
+                        number: b.header.number,
+                        reason: Box::new(reason),
+                    });
                 }
                 Err(e) => {
                     // Our own failure: put the old chain back as well as we can, keep its
@@ -558,11 +549,11 @@ impl Chain {
                 .total_difficulty;
             match self.execute_and_commit(block, td, None, None) {
                 Ok(()) => {}
-                Err(Failure::Invalid(e)) => {
-                    return Err(Failure::Internal(ChainError::Rejected(format!(
-                        "restoring block {} after a failed reorg: {e}",
-                        block.header.number
-                    ))))
+                Err(Failure::Invalid(reason)) => {
+                    return Err(Failure::Internal(ChainError::Restore {
+                        number: block.header.number,
+                        reason,
+                    }))
                 }
                 Err(e) => return Err(e),
             }
@@ -577,7 +568,7 @@ fn recover_senders(block: &Block) -> Result<Vec<Address>, Failure> {
     for (i, tx) in block.transactions.iter().enumerate() {
         match tx.recover_signer() {
             Ok(a) => senders.push(a),
-            Err(_) => return invalid(format!("transaction {i} has an invalid signature")),
+            Err(_) => return invalid(InvalidBlock::InvalidSignature { index: i }),
         }
     }
     Ok(senders)

@@ -9,6 +9,16 @@
 
 mod chain;
 mod dev;
+mod error;
+// Import handles other nodes' blocks: no unchecked arithmetic, indexing or `as` casts.
+#[cfg_attr(
+    not(test),
+    deny(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        clippy::as_conversions
+    )
+)]
 mod import;
 mod pool;
 mod produce;
@@ -17,31 +27,9 @@ mod validate;
 
 pub use chain::{Chain, ChainEvent, Listener};
 pub use dev::{DevPatch, DevTime};
+pub use error::{ChainError, InvalidBlock, TxRejected};
 pub use import::{ImportResult, Imported};
-pub use pool::{PoolError, PooledTx, TxPool};
-pub use senders::recover_blocks;
+pub use pool::{PooledTx, TxPool};
 pub use produce::{MinedBlock, Template, Work, TEMPLATES_KEPT};
+pub use senders::recover_blocks;
 pub use validate::{intrinsic_gas, MAX_TX_SIZE};
-
-/// Errors of the chain crate.
-#[derive(Debug, thiserror::Error)]
-pub enum ChainError {
-    /// A transaction was refused; the message is geth's wording.
-    #[error("{0}")]
-    Rejected(String),
-    /// Storage failed.
-    #[error(transparent)]
-    Storage(#[from] scion_storage::StorageError),
-    /// Execution failed.
-    #[error(transparent)]
-    Exec(#[from] scion_executor::ExecError),
-    /// A genesis or type error.
-    #[error(transparent)]
-    Types(#[from] scion_types::TypesError),
-}
-
-impl From<PoolError> for ChainError {
-    fn from(e: PoolError) -> Self {
-        ChainError::Rejected(e.to_string())
-    }
-}

@@ -1,6 +1,7 @@
 //! The transaction pool: per-sender nonce order, pending (executable now) and queued (behind a
 //! nonce gap), replacement only at ≥ 10% higher fees, and a size bound.
 
+use crate::TxRejected;
 use alloy_consensus::{Transaction, TxEnvelope};
 use alloy_primitives::{Address, B256};
 use std::cmp::Reverse;
@@ -24,20 +25,6 @@ impl PooledTx {
     fn nonce(&self) -> u64 {
         self.tx.nonce()
     }
-}
-
-/// Pool rejections, worded as geth words them (clients match on these).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PoolError {
-    /// The same transaction is already pooled.
-    #[error("already known")]
-    AlreadyKnown,
-    /// A transaction with this nonce is pooled and the new one does not pay 10% more.
-    #[error("replacement transaction underpriced")]
-    ReplacementUnderpriced,
-    /// The pool is at its bound.
-    #[error("txpool is full")]
-    Full,
 }
 
 /// Pending and queued transactions by sender.
@@ -73,10 +60,11 @@ impl TxPool {
         self.by_hash.get(hash)
     }
 
-    /// Adds a validated transaction; returns the hash of one it replaced, if any.
-    pub fn add(&mut self, ptx: PooledTx) -> Result<Option<B256>, PoolError> {
+    /// Adds a validated transaction; returns the hash of one it replaced, if any. Refuses it
+    /// as already known, as an underpriced replacement, or because the pool is full.
+    pub fn add(&mut self, ptx: PooledTx) -> Result<Option<B256>, TxRejected> {
         if self.by_hash.contains_key(&ptx.hash) {
-            return Err(PoolError::AlreadyKnown);
+            return Err(TxRejected::AlreadyKnown);
         }
         let nonce = ptx.nonce();
         let existing = self
@@ -95,7 +83,7 @@ impl TxPool {
                 .max_priority_fee_per_gas()
                 .unwrap_or(ptx.tx.max_fee_per_gas());
             if !bump(old.max_fee_per_gas(), ptx.tx.max_fee_per_gas()) || !bump(old_tip, new_tip) {
-                return Err(PoolError::ReplacementUnderpriced);
+                return Err(TxRejected::ReplacementUnderpriced);
             }
             self.by_hash.remove(&old_hash);
         } else if self.by_hash.len() >= self.max_size
@@ -104,7 +92,7 @@ impl TxPool {
                 .get(&ptx.sender)
                 .is_some_and(|m| m.len() >= MAX_PER_SENDER)
         {
-            return Err(PoolError::Full);
+            return Err(TxRejected::PoolFull);
         }
         self.by_sender
             .entry(ptx.sender)
@@ -257,7 +245,7 @@ mod tests {
         pool.add(ptx(1, 0, 5)).unwrap();
         pool.add(ptx(1, 1, 100)).unwrap();
         pool.add(ptx(2, 0, 50)).unwrap();
-        assert_eq!(pool.add(ptx(3, 0, 1)), Err(PoolError::Full));
+        assert_eq!(pool.add(ptx(3, 0, 1)), Err(TxRejected::PoolFull));
         // A replacement does not need room.
         pool.add(ptx(2, 0, 60)).unwrap();
         let order: Vec<(u8, u64)> = pool

@@ -3,12 +3,12 @@
 //! path.
 
 use crate::import::{ImportResult, Imported};
-use crate::{Chain, ChainError};
+use crate::{Chain, ChainError, InvalidBlock};
 use alloy_consensus::{proofs, ReceiptEnvelope};
 use alloy_primitives::{Address, Bytes, B256, U256};
 use scion_consensus::merge_mining::{commitment_of, target};
-use scion_consensus::next_difficulty;
-use scion_executor::{execute_block, next_base_fee, BlockParams, Mode};
+use scion_consensus::{next_base_fee, next_difficulty, MAX_UNCLES, UNCLE_GENERATIONS};
+use scion_executor::{execute_block, BlockParams, Mode};
 use scion_storage::StateUpdate;
 use scion_types::{Block, Header, StateChanges};
 use std::sync::atomic::Ordering;
@@ -16,10 +16,6 @@ use std::sync::Arc;
 
 /// How many templates stay valid for solutions.
 pub const TEMPLATES_KEPT: usize = 20;
-/// Most uncles a block references.
-pub const MAX_UNCLES: usize = 10;
-/// How many generations back an uncle may be.
-pub const UNCLE_GENERATIONS: u64 = 6;
 
 /// A block built on the head, waiting for a merged-mining proof.
 #[derive(Debug)]
@@ -212,11 +208,8 @@ impl Chain {
         merkle_proof: Vec<u8>,
         compressed_coinbase: Vec<u8>,
     ) -> Result<Imported, ChainError> {
-        let hfmm = commitment_of(&compressed_coinbase)
-            .map_err(|e| ChainError::Rejected(format!("coinbase: {e}")))?;
-        let template = self
-            .template(&hfmm)
-            .ok_or_else(|| ChainError::Rejected(format!("no template for hash {hfmm}")))?;
+        let hfmm = commitment_of(&compressed_coinbase).map_err(InvalidBlock::Header)?;
+        let template = self.template(&hfmm).ok_or(ChainError::UnknownWork(hfmm))?;
         let mut block = template.block.clone();
         block.header.btc_header = btc_header.into();
         block.header.merkle_proof = merkle_proof.into();
@@ -243,21 +236,23 @@ impl Chain {
             u32::try_from(header.timestamp).unwrap_or(u32::MAX),
             header.number,
         )
-        .map_err(|e| ChainError::Rejected(format!("sealing: {e}")))?;
+        .map_err(ChainError::Seal)?;
         let imported =
             self.submit_solution(seal.btc_header, seal.merkle_proof, seal.compressed_coinbase)?;
         if imported.result != ImportResult::ImportedBest {
-            return Err(ChainError::Rejected(format!(
-                "dev block {} was not imported as best: {:?} {}",
-                imported.number,
-                imported.result,
-                imported.reason.unwrap_or_default()
-            )));
+            return Err(ChainError::DevImport {
+                number: imported.number,
+                result: imported.result.name(),
+                reason: imported.reason,
+            });
         }
         let block = self
             .store
             .block(imported.hash)?
-            .ok_or_else(|| ChainError::Rejected("sealed block missing".into()))?;
+            .ok_or(ChainError::Missing {
+                what: "sealed block",
+                hash: imported.hash,
+            })?;
         let tx_hashes = block.transactions.iter().map(|t| *t.tx_hash()).collect();
         Ok(MinedBlock {
             header: block.header,

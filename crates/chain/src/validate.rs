@@ -1,5 +1,6 @@
 //! Admission checks for raw transactions, with geth's rejection messages.
 
+use crate::TxRejected;
 use alloy_consensus::{Transaction, TxEnvelope};
 
 /// The largest transaction accepted, in bytes (geth's txMaxSize).
@@ -34,43 +35,46 @@ pub fn check_stateless(
     raw_len: usize,
     chain_id: u64,
     block_gas_limit: u64,
-) -> Result<(), String> {
+) -> Result<(), TxRejected> {
     if raw_len > MAX_TX_SIZE {
-        return Err(format!(
-            "oversized data: transaction size {raw_len}, limit {MAX_TX_SIZE}"
-        ));
+        return Err(TxRejected::Oversized {
+            size: raw_len,
+            limit: MAX_TX_SIZE,
+        });
     }
     if tx.is_eip4844() {
-        return Err("transaction type not supported".into());
+        return Err(TxRejected::TypeNotSupported);
     }
     if let Some(id) = tx.chain_id() {
         if id != chain_id {
-            return Err(format!(
-                "invalid chain id for signer: have {id} want {chain_id}"
-            ));
+            return Err(TxRejected::ChainId {
+                have: id,
+                want: chain_id,
+            });
         }
     }
     if let Some(tip) = tx.max_priority_fee_per_gas() {
         if tip > tx.max_fee_per_gas() {
-            return Err("max priority fee per gas higher than max fee per gas".into());
+            return Err(TxRejected::TipAboveFeeCap {
+                tip,
+                max_fee: tx.max_fee_per_gas(),
+            });
         }
     }
-    if tx.gas_limit() > block_gas_limit {
-        return Err("exceeds block gas limit".into());
+    let gas = tx.gas_limit();
+    if gas > block_gas_limit {
+        return Err(TxRejected::ExceedsBlockGasLimit {
+            gas,
+            limit: block_gas_limit,
+        });
     }
     let cap = scion_executor::TX_GAS_CAP;
-    if tx.gas_limit() > cap {
-        return Err(format!(
-            "transaction gas limit too high (cap: {cap}, tx: {})",
-            tx.gas_limit()
-        ));
+    if gas > cap {
+        return Err(TxRejected::GasAboveCap { cap, gas });
     }
-    if tx.gas_limit() < intrinsic_gas(tx) {
-        return Err(format!(
-            "intrinsic gas too low: have {}, want {}",
-            tx.gas_limit(),
-            intrinsic_gas(tx)
-        ));
+    let want = intrinsic_gas(tx);
+    if gas < want {
+        return Err(TxRejected::IntrinsicGasTooLow { have: gas, want });
     }
     Ok(())
 }

@@ -46,7 +46,7 @@ where
 
 fn rejection(chain: &Chain, raw: &[u8]) -> String {
     match chain.submit_raw(raw) {
-        Err(ChainError::Rejected(msg)) => msg,
+        Err(ChainError::Tx(r)) => r.to_string(),
         other => panic!("expected a rejection, got {other:?}"),
     }
 }

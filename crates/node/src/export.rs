@@ -124,7 +124,7 @@ fn import_decoded(
             ImportResult::InvalidBlock => {
                 eyre::bail!(
                     "block {number} is invalid: {}",
-                    r.reason.unwrap_or_default()
+                    r.reason.map(|e| e.to_string()).unwrap_or_default()
                 )
             }
         }

@@ -50,12 +50,47 @@ pub fn revert_reason(output: &[u8]) -> Option<String> {
     }
 }
 
-/// Chain errors: refusals keep their message, failures are internal.
+/// A refused merged-mining submission (-33000), as Rootstock answers `mnr_` calls.
+pub fn mining(msg: impl Display) -> ErrorObjectOwned {
+    ErrorObject::owned(-33000, msg.to_string(), None::<()>)
+}
+
+/// True for a chain error that is the caller's (a transaction, block, solution or dev request
+/// the chain refuses), false for a failure of our own.
+fn refused(e: &ChainError) -> bool {
+    match e {
+        ChainError::Tx(_)
+        | ChainError::Block(_)
+        | ChainError::UnknownWork(_)
+        | ChainError::TimestampNotAfterHead { .. } => true,
+        ChainError::Storage(_)
+        | ChainError::Exec(_)
+        | ChainError::Types(_)
+        | ChainError::Missing { .. }
+        | ChainError::Restore { .. }
+        | ChainError::Seal(_)
+        | ChainError::DevImport { .. }
+        | ChainError::Internal(_) => false,
+    }
+}
+
+/// Chain errors: refusals keep their message (-32000, geth's words for transactions), failures
+/// of our own are internal.
 pub fn chain(e: ChainError) -> ErrorObjectOwned {
     match e {
-        ChainError::Rejected(msg) => server(msg),
         ChainError::Exec(e) => exec(e),
-        other => internal(other),
+        e if refused(&e) => server(e),
+        e => internal(e),
+    }
+}
+
+/// Chain errors of an `mnr_` submission: a refused solution is -33000, failures of our own
+/// are internal.
+pub fn mining_chain(e: ChainError) -> ErrorObjectOwned {
+    if refused(&e) {
+        mining(e)
+    } else {
+        internal(e)
     }
 }
 
@@ -101,5 +136,39 @@ mod tests {
         assert_eq!(e.data().unwrap().get(), "\"0xdeadbeef01\"");
         // Truncated data does not panic.
         assert_eq!(revert_reason(&data[..40]), None);
+    }
+
+    #[test]
+    fn refusals_keep_their_words_and_our_failures_are_internal() {
+        use scion_chain::{InvalidBlock, TxRejected};
+        let e = chain(TxRejected::NonceTooLow { next: 3, nonce: 1 }.into());
+        assert_eq!(
+            (e.code(), e.message()),
+            (-32000, "nonce too low: next nonce 3, tx nonce 1")
+        );
+        let e = chain(ChainError::TimestampNotAfterHead {
+            timestamp: 1,
+            head: 5,
+        });
+        assert_eq!(e.code(), -32000);
+        let missing = || ChainError::Missing {
+            what: "sealed block",
+            hash: Default::default(),
+        };
+        assert_eq!(chain(missing()).code(), -32603);
+        let restore = ChainError::Restore {
+            number: 3,
+            reason: InvalidBlock::KnownInvalid,
+        };
+        assert_eq!(chain(restore).code(), -32603);
+        // mnr_: a refused solution is -33000, our own failure still internal.
+        let e = mining_chain(ChainError::UnknownWork(Default::default()));
+        assert_eq!(e.code(), -33000);
+        assert!(e.message().starts_with("no template for hash"));
+        assert_eq!(
+            mining_chain(InvalidBlock::KnownInvalid.into()).code(),
+            -33000
+        );
+        assert_eq!(mining_chain(missing()).code(), -32603);
     }
 }

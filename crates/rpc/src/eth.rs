@@ -533,7 +533,7 @@ impl EthApiServer for Eth {
         let last = store.canonical_hash(newest).map_err(error::storage)?;
         let last = last.and_then(|h| store.header(h).ok().flatten());
         let next = last
-            .map(|h| scion_executor::next_base_fee(h.gas_used, h.gas_limit, h.base_fee_per_gas))
+            .map(|h| scion_consensus::next_base_fee(h.gas_used, h.gas_limit, h.base_fee_per_gas))
             .unwrap_or_default();
         history.base_fee_per_gas.push(u128::from(next));
         history.base_fee_per_blob_gas.push(0);

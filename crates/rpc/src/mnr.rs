@@ -1,13 +1,14 @@
 //! The `mnr` namespace: Rootstock's merge-mining work protocol, byte for byte (PROTOCOL.md §2).
-//! Failures are JSON-RPC errors with code -33000.
+//! Refusals are JSON-RPC errors with code -33000 (error.rs maps them); failures of our own are
+//! internal errors.
 
+use crate::error::{mining, mining_chain};
 use crate::RpcContext;
 use alloy_primitives::{hex, B256};
 use bitcoin::hashes::Hash;
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
-use jsonrpsee::types::{ErrorObject, ErrorObjectOwned};
-use scion_chain::{ChainError, Imported};
+use scion_chain::Imported;
 use scion_consensus::merge_mining::{coinbase_merkle_proof, compress_coinbase};
 use scion_consensus::work::stripped;
 use serde::Serialize;
@@ -71,26 +72,21 @@ pub trait MnrApi {
     ) -> RpcResult<SubmitJson>;
 }
 
-/// A -33000 error.
-fn mining_error(msg: impl std::fmt::Display) -> ErrorObjectOwned {
-    ErrorObject::owned(-33000, msg.to_string(), None::<()>)
-}
-
 fn unhex(what: &str, s: &str) -> RpcResult<Vec<u8>> {
     hex::decode(s.trim().trim_start_matches("0x"))
-        .map_err(|e| mining_error(format!("{what} is not hex: {e}")))
+        .map_err(|e| mining(format!("{what} is not hex: {e}")))
 }
 
 fn hash32(what: &str, s: &str) -> RpcResult<[u8; 32]> {
     let b = unhex(what, s)?;
     b.try_into()
-        .map_err(|b: Vec<u8>| mining_error(format!("{what} must be 32 bytes, found {}", b.len())))
+        .map_err(|b: Vec<u8>| mining(format!("{what} must be 32 bytes, found {}", b.len())))
 }
 
 fn header80(s: &str) -> RpcResult<Vec<u8>> {
     let h = unhex("bitcoin header", s)?;
     if h.len() != 80 {
-        return Err(mining_error(format!(
+        return Err(mining(format!(
             "bitcoin header must be 80 bytes, found {}",
             h.len()
         )));
@@ -102,7 +98,7 @@ fn header80(s: &str) -> RpcResult<Vec<u8>> {
 fn coinbase(s: &str) -> RpcResult<(Vec<u8>, [u8; 32])> {
     let raw = unhex("coinbase", s)?;
     let tx: bitcoin::Transaction = bitcoin::consensus::deserialize(&raw)
-        .map_err(|e| mining_error(format!("coinbase is not a bitcoin transaction: {e}")))?;
+        .map_err(|e| mining(format!("coinbase is not a bitcoin transaction: {e}")))?;
     Ok((stripped(&tx), tx.compute_txid().to_byte_array()))
 }
 
@@ -111,16 +107,12 @@ pub struct Mnr(pub RpcContext);
 
 impl Mnr {
     fn submit(&self, header: Vec<u8>, coinbase: Vec<u8>, proof: Vec<u8>) -> RpcResult<SubmitJson> {
-        let cc =
-            compress_coinbase(&coinbase).map_err(|e| mining_error(format!("coinbase: {e}")))?;
+        let cc = compress_coinbase(&coinbase).map_err(|e| mining(format!("coinbase: {e}")))?;
         let imported = self
             .0
             .chain
             .submit_solution(header, proof, cc)
-            .map_err(|e| match e {
-                ChainError::Rejected(msg) => mining_error(msg),
-                other => crate::error::internal(other),
-            })?;
+            .map_err(mining_chain)?;
         Ok(result_json(&imported))
     }
 }
@@ -148,11 +140,11 @@ impl MnrApiServer for Mnr {
     fn submit_bitcoin_block(&self, block_hex: String) -> RpcResult<SubmitJson> {
         let raw = unhex("bitcoin block", &block_hex)?;
         let block: bitcoin::Block = bitcoin::consensus::deserialize(&raw)
-            .map_err(|e| mining_error(format!("not a bitcoin block: {e}")))?;
+            .map_err(|e| mining(format!("not a bitcoin block: {e}")))?;
         let cb = block
             .txdata
             .first()
-            .ok_or_else(|| mining_error("bitcoin block has no transactions"))?;
+            .ok_or_else(|| mining("bitcoin block has no transactions"))?;
         let header = bitcoin::consensus::serialize(&block.header);
         let txids: Vec<[u8; 32]> = block
             .txdata
@@ -178,7 +170,7 @@ impl MnrApiServer for Mnr {
             txids.push(t);
         }
         if txids.first() != Some(&txid) {
-            return Err(mining_error(
+            return Err(mining(
                 "the first transaction hash must be the coinbase's txid",
             ));
         }
@@ -196,15 +188,13 @@ impl MnrApiServer for Mnr {
         let header = header80(&header_hex)?;
         let (cb, txid) = coinbase(&coinbase_hex)?;
         u64::from_str_radix(tx_count_hex.trim().trim_start_matches("0x"), 16)
-            .map_err(|e| mining_error(format!("transaction count is not hex: {e}")))?;
+            .map_err(|e| mining(format!("transaction count is not hex: {e}")))?;
         let mut hashes = merkle_hashes.split_whitespace();
         let first = hashes
             .next()
-            .ok_or_else(|| mining_error("merkle hashes are empty"))?;
+            .ok_or_else(|| mining("merkle hashes are empty"))?;
         if hash32("merkle hash", first)? != txid {
-            return Err(mining_error(
-                "the first merkle hash must be the coinbase's txid",
-            ));
+            return Err(mining("the first merkle hash must be the coinbase's txid"));
         }
         let mut proof = Vec::new();
         for h in hashes {
