@@ -153,54 +153,7 @@ pub fn cfg_env(chain_id: u64) -> CfgEnv {
     cfg
 }
 
-/// EIP-1559 base fee of the block after `parent` (elasticity 2, change denominator 8), never
-/// below [`MIN_BASE_FEE`].
-pub fn next_base_fee(parent_gas_used: u64, parent_gas_limit: u64, parent_base_fee: u64) -> u64 {
-    let target = parent_gas_limit / 2;
-    let base = u128::from(parent_base_fee);
-    // Both factors are below 2^64, so the product fits a u128 and never saturates; the
-    // division fails only for a zero target, where the base fee stays.
-    let Some(delta) = base
-        .saturating_mul(u128::from(parent_gas_used.abs_diff(target)))
-        .checked_div(u128::from(target))
-    else {
-        return parent_base_fee;
-    };
-    let delta = delta / 8;
-    let next = match parent_gas_used.cmp(&target) {
-        std::cmp::Ordering::Equal => base,
-        // base < 2^64 and delta < 2^125: no saturation.
-        std::cmp::Ordering::Greater => base.saturating_add(delta.max(1)),
-        std::cmp::Ordering::Less => base.saturating_sub(delta),
-    };
-    u64::try_from(next).unwrap_or(u64::MAX).max(MIN_BASE_FEE)
-}
-
 /// `price × gas` in wei. At most (2^128 − 1)(2^64 − 1) < 2^256, so it never saturates.
 pub(crate) fn gas_cost(price: u128, gas: u64) -> U256 {
     U256::from(price).saturating_mul(U256::from(gas))
-}
-
-/// The lowest base fee: low enough to be negligible, high enough that a +12.5% step moves it.
-pub const MIN_BASE_FEE: u64 = 7;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base_fee_follows_eip1559() {
-        // Full block: +12.5%. Empty block: −12.5%. At target: unchanged.
-        assert_eq!(
-            next_base_fee(30_000_000, 30_000_000, 1_000_000_000),
-            1_125_000_000
-        );
-        assert_eq!(next_base_fee(0, 30_000_000, 1_000_000_000), 875_000_000);
-        assert_eq!(
-            next_base_fee(15_000_000, 30_000_000, 1_000_000_000),
-            1_000_000_000
-        );
-        assert_eq!(next_base_fee(0, 30_000_000, 7), MIN_BASE_FEE);
-        assert!(next_base_fee(30_000_000, 30_000_000, 7) > 7);
-    }
 }
