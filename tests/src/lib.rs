@@ -110,7 +110,10 @@ impl NodeProcess {
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = child.kill();
-        panic!("scion did not start serving within 60 s (log: {})", log_path.display());
+        panic!(
+            "scion did not start serving within 60 s (log: {})",
+            log_path.display()
+        );
     }
 
     /// The HTTP URL.

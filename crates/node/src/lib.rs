@@ -41,6 +41,13 @@ pub struct NodeConfig {
     pub work_refresh: Duration,
     /// JSON-RPC limits.
     pub rpc_limits: scion_rpc::RpcLimits,
+    /// The peer-to-peer network; `None` runs the node alone.
+    pub p2p: Option<scion_p2p::P2pConfig>,
+    /// Dev: seal blocks here (instantly, and every `block_time`). Off on all but one node of
+    /// a networked dev chain, whose blocks then come from peers or from `scion miner`.
+    pub automine: bool,
+    /// Serve the `admin` namespace.
+    pub rpc_admin: bool,
 }
 
 impl NodeConfig {
@@ -55,8 +62,29 @@ impl NodeConfig {
             mining: true,
             work_refresh: Duration::from_secs(5),
             rpc_limits: scion_rpc::RpcLimits::default(),
+            p2p: None,
+            automine: true,
+            rpc_admin: false,
         }
     }
+
+    /// A dev node that also joins a network on 127.0.0.1 (a free port), dialing `bootnodes`.
+    pub fn dev_networked(datadir: PathBuf, bootnodes: Vec<scion_p2p::Multiaddr>) -> Self {
+        let mut p2p = scion_p2p::P2pConfig::new(&datadir, loopback_any_port());
+        p2p.bootnodes = bootnodes;
+        Self {
+            p2p: Some(p2p),
+            rpc_admin: true,
+            ..Self::dev(datadir)
+        }
+    }
+}
+
+/// `/ip4/127.0.0.1/tcp/0`.
+pub fn loopback_any_port() -> scion_p2p::Multiaddr {
+    scion_p2p::Multiaddr::empty()
+        .with(scion_p2p::Protocol::Ip4(std::net::Ipv4Addr::LOCALHOST))
+        .with(scion_p2p::Protocol::Tcp(0))
 }
 
 /// The dev accounts' addresses.
@@ -96,6 +124,8 @@ pub struct Node {
     pub chain: Arc<Chain>,
     /// Where JSON-RPC listens.
     pub rpc_addr: SocketAddr,
+    /// The peer-to-peer network, when the node takes part in one.
+    pub network: Option<scion_p2p::NetworkHandle>,
     server: jsonrpsee::server::ServerHandle,
     miner: Option<JoinHandle<()>>,
     refresher: Option<JoinHandle<()>>,
@@ -111,6 +141,11 @@ impl Node {
     pub async fn stop(self) {
         for task in [self.miner, self.refresher].into_iter().flatten() {
             task.abort();
+            // Wait until the task is gone, so nothing of this node uses the chain afterwards.
+            let _ = task.await;
+        }
+        if let Some(net) = &self.network {
+            net.stop().await;
         }
         let _ = self.server.stop();
         self.server.stopped().await;
@@ -123,7 +158,18 @@ pub async fn spawn(config: NodeConfig) -> eyre::Result<Node> {
     let datadir = config.datadir.clone();
     let chain = tokio::task::spawn_blocking(move || Chain::open(&datadir, spec)).await??;
     let chain = Arc::new(chain);
+    let network = match config.p2p.clone() {
+        Some(p2p) => Some(scion_p2p::spawn(chain.clone(), p2p).await?),
+        None => None,
+    };
     let new_tx = Arc::new(Notify::new());
+    // The dev miner wakes for every transaction the pool takes, from the RPC or from peers.
+    let wake = new_tx.clone();
+    chain.subscribe(Box::new(move |event| {
+        if matches!(event, scion_chain::ChainEvent::PendingTx(_)) {
+            wake.notify_one();
+        }
+    }));
     let dev = config.dev.then(|| Arc::new(scion_rpc::DevState::new()));
     let ctx = RpcContext {
         chain: chain.clone(),
@@ -133,10 +179,13 @@ pub async fn spawn(config: NodeConfig) -> eyre::Result<Node> {
         limits: config.rpc_limits.clone(),
         dev: dev.clone(),
         blocks: Default::default(),
+        net: network.clone(),
+        admin: config.rpc_admin,
     };
     let (rpc_addr, server) = scion_rpc::start(config.http_addr, ctx).await?;
     let miner = dev
         .clone()
+        .filter(|_| config.automine)
         .map(|d| tokio::spawn(dev_miner(chain.clone(), new_tx, config.block_time, d)));
     // In dev, work is rebuilt on demand (getWork, new transactions, --block-time).
     let refresher = (config.mining && !config.dev)
@@ -144,6 +193,7 @@ pub async fn spawn(config: NodeConfig) -> eyre::Result<Node> {
     Ok(Node {
         chain,
         rpc_addr,
+        network,
         server,
         miner,
         refresher,

@@ -187,11 +187,94 @@ struct NodeArgs {
     /// Origins allowed by CORS, comma-separated; `*` allows any.
     #[arg(long = "http.corsdomain", default_value = "*", value_delimiter = ',')]
     cors: Vec<String>,
+    /// Serve the admin namespace (admin_nodeInfo, admin_peers, admin_addPeer, admin_removePeer).
+    #[arg(long = "rpc.admin")]
+    rpc_admin: bool,
+    /// Peer-to-peer listen address [default: 0.0.0.0; 127.0.0.1 with --dev].
+    #[arg(long = "p2p.addr")]
+    p2p_addr: Option<IpAddr>,
+    /// Peer-to-peer TCP port; 0 picks a free one [default: 30333].
+    #[arg(long = "p2p.port")]
+    p2p_port: Option<u16>,
+    /// Peers to dial at start, as multiaddrs (/ip4/1.2.3.4/tcp/30333/p2p/<peer id>), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    bootnodes: Vec<String>,
+    /// Peers to stay connected to (redialed when they drop); each needs /p2p/<peer id>.
+    #[arg(long = "static-peers", value_delimiter = ',')]
+    static_peers: Vec<String>,
+    /// Most connected peers; a quarter of the slots are kept for outbound dials.
+    #[arg(long = "max-peers", default_value_t = 50)]
+    max_peers: u32,
+    /// Dial only the bootnodes and static peers (no DHT discovery, no peers from earlier runs).
+    #[arg(long = "no-discovery")]
+    no_discovery: bool,
+    /// The node key file [default: <datadir>/p2p/node.key, created on first run].
+    #[arg(long = "p2p.key-file")]
+    p2p_key_file: Option<PathBuf>,
+    /// Run alone, without the peer-to-peer network.
+    #[arg(long = "no-p2p")]
+    no_p2p: bool,
+    /// Dev: do not seal blocks here; they come from peers or from `scion miner` (mnr_).
+    #[arg(long = "no-automine")]
+    no_automine: bool,
 }
 
-fn node_config(a: NodeArgs) -> eyre::Result<NodeConfig> {
+/// The network configuration the flags ask for; `--dev` stays alone unless a network flag is
+/// given.
+fn p2p_config(
+    a: &NodeArgs,
+    dev: bool,
+    datadir: &std::path::Path,
+) -> eyre::Result<Option<scion_p2p::P2pConfig>> {
+    let asked = a.p2p_addr.is_some()
+        || a.p2p_port.is_some()
+        || !a.bootnodes.is_empty()
+        || !a.static_peers.is_empty();
+    if a.no_p2p || (dev && !asked) {
+        return Ok(None);
+    }
+    let default_ip = if dev {
+        IpAddr::from([127, 0, 0, 1])
+    } else {
+        IpAddr::from([0, 0, 0, 0])
+    };
+    let ip = a.p2p_addr.unwrap_or(default_ip);
+    let listen =
+        scion_p2p::Multiaddr::from(ip).with(scion_p2p::Protocol::Tcp(a.p2p_port.unwrap_or(30333)));
+    let mut c = scion_p2p::P2pConfig::new(datadir, listen);
+    let parse = |list: &[String], what: &str| -> eyre::Result<Vec<scion_p2p::Multiaddr>> {
+        list.iter()
+            .map(|s| {
+                s.parse()
+                    .map_err(|e| eyre::eyre!("{what} {s:?} is not a multiaddr: {e}"))
+            })
+            .collect()
+    };
+    c.bootnodes = parse(&a.bootnodes, "bootnode")?;
+    c.static_peers = parse(&a.static_peers, "static peer")?;
+    if a.max_peers == 0 {
+        eyre::bail!("--max-peers must be at least 1");
+    }
+    c.max_peers = a.max_peers;
+    c.no_discovery = a.no_discovery;
+    if let Some(k) = &a.p2p_key_file {
+        c.key_file = k.clone();
+    }
+    Ok(Some(c))
+}
+
+fn node_config(mut a: NodeArgs) -> eyre::Result<NodeConfig> {
     let dev = a.chain.dev;
-    let (spec, datadir) = chain_spec(a.chain)?;
+    let chain = std::mem::replace(
+        &mut a.chain,
+        ChainArgs {
+            dev,
+            genesis: None,
+            datadir: None,
+        },
+    );
+    let (spec, datadir) = chain_spec(chain)?;
+    let p2p = p2p_config(&a, dev, &datadir)?;
     if a.block_time == Some(0) {
         eyre::bail!("--block-time must be at least 1 second");
     }
@@ -212,6 +295,9 @@ fn node_config(a: NodeArgs) -> eyre::Result<NodeConfig> {
             max_filters: a.max_filters,
             cors: a.cors,
         },
+        p2p,
+        automine: !a.no_automine,
+        rpc_admin: a.rpc_admin,
     })
 }
 
@@ -229,6 +315,11 @@ async fn main() -> eyre::Result<()> {
             let node = scion_node::spawn(config).await?;
             let head = node.chain.head();
             tracing::info!(url = %node.http_url(), head = head.number, "JSON-RPC listening (HTTP and WebSocket)");
+            if let Some(net) = &node.network {
+                for addr in net.listen_addrs() {
+                    tracing::info!(%addr, peer_id = %net.peer_id(), "p2p node address");
+                }
+            }
             tokio::signal::ctrl_c().await?;
             tracing::info!("shutting down");
             node.stop().await;

@@ -104,7 +104,9 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
 pub fn decode_request(kind: Kind, bytes: &[u8]) -> io::Result<Request> {
     Ok(match kind {
         Kind::Status => Request::Status(decode_exact::<Status>(bytes, "status")?),
-        Kind::Headers => Request::Headers(decode_exact::<HeadersRequest>(bytes, "headers request")?),
+        Kind::Headers => {
+            Request::Headers(decode_exact::<HeadersRequest>(bytes, "headers request")?)
+        }
         Kind::Bodies => {
             let hashes = decode_exact::<Vec<B256>>(bytes, "bodies request")?;
             if hashes.len() > MAX_BODIES {
@@ -160,7 +162,11 @@ impl libp2p::request_response::Codec for Codec {
     type Request = Request;
     type Response = Response;
 
-    async fn read_request<T>(&mut self, protocol: &StreamProtocol, io: &mut T) -> io::Result<Request>
+    async fn read_request<T>(
+        &mut self,
+        protocol: &StreamProtocol,
+        io: &mut T,
+    ) -> io::Result<Request>
     where
         T: AsyncRead + Unpin + Send,
     {

@@ -58,7 +58,9 @@ impl Service {
             self.report(&id, &peer, MessageAcceptance::Ignore);
             if !self.sync.is_running() {
                 let claimed = alloy_primitives::U256::ZERO;
-                let actions = self.sync.start_long(&self.chain, peer, hash, number, claimed);
+                let actions = self
+                    .sync
+                    .start_long(&self.chain, peer, hash, number, claimed);
                 self.act(actions);
             }
             return;
@@ -67,7 +69,13 @@ impl Service {
             self.report(&id, &peer, MessageAcceptance::Accept);
             return;
         }
-        if !self.importer.submit(Origin::Gossip { peer, id: id.clone() }, block) {
+        if !self.importer.submit(
+            Origin::Gossip {
+                peer,
+                id: id.clone(),
+            },
+            block,
+        ) {
             tracing::debug!(number, "import queue full; gossiped block ignored");
             self.report(&id, &peer, MessageAcceptance::Ignore);
         }
@@ -88,15 +96,23 @@ impl Service {
         let chain = self.chain.clone();
         let work = self.work.clone();
         tokio::task::spawn_blocking(move || {
+            // Only what the sender answers for counts against the peer; what depends on
+            // state (known, nonce, funds, a full pool) and our own failures do not.
             let result = match chain.submit_raw(&data) {
                 Ok(_) => Ok(()),
-                Err(e) => Err(tx_fault(&e)),
+                Err(ChainError::Tx(r)) => Err((r.is_sender_fault(), r.to_string())),
+                Err(e) => Err((false, e.to_string())),
             };
             let _ = work.send(Work::TxChecked { peer, id, result });
         });
     }
 
-    pub(crate) fn on_tx_checked(&mut self, peer: PeerId, id: MessageId, result: Result<(), (bool, String)>) {
+    pub(crate) fn on_tx_checked(
+        &mut self,
+        peer: PeerId,
+        id: MessageId,
+        result: Result<(), (bool, String)>,
+    ) {
         match result {
             Ok(()) => self.report(&id, &peer, MessageAcceptance::Accept),
             Err((true, why)) => {
@@ -184,9 +200,9 @@ impl Service {
             Origin::Orphan { peer } => (*peer, None),
         };
         let verdict = match &result {
-            Ok(ImportResult::ImportedBest | ImportResult::ImportedNotBest | ImportResult::Exist) => {
-                MessageAcceptance::Accept
-            }
+            Ok(
+                ImportResult::ImportedBest | ImportResult::ImportedNotBest | ImportResult::Exist,
+            ) => MessageAcceptance::Accept,
             Ok(ImportResult::InvalidBlock) => MessageAcceptance::Reject,
             Ok(ImportResult::NoParent) | Err(_) => MessageAcceptance::Ignore,
         };
@@ -200,7 +216,11 @@ impl Service {
             }
             Ok(ImportResult::InvalidBlock) => {
                 let why = reason.unwrap_or_default();
-                self.penalise(peer, Fault::Fatal, format!("invalid block {}: {why}", block.header.number));
+                self.penalise(
+                    peer,
+                    Fault::Fatal,
+                    format!("invalid block {}: {why}", block.header.number),
+                );
             }
             Ok(ImportResult::NoParent) => {
                 let parent = block.header.parent_hash;
@@ -242,10 +262,4 @@ impl Service {
             }
         }
     }
-}
-
-/// Whether the peer answers for a refused transaction (INTERIM until the chain's typed
-/// rejections land), and the reason.
-fn tx_fault(e: &ChainError) -> (bool, String) {
-    (false, e.to_string())
 }

@@ -15,6 +15,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 /// Blocks queued for import at most (about 2,048 blocks ahead, per NETWORK.md, counted in jobs).
 const QUEUE: usize = 256;
+/// Sync batches waiting for sender recovery, at most (more than the sync keeps in flight).
+const RECOVER_QUEUE: usize = 16;
 
 /// Where a block came from, so its outcome reaches the right place.
 #[derive(Debug, Clone)]
@@ -65,11 +67,12 @@ enum Job {
     Batch(PeerId, Vec<(Block, Option<Vec<Address>>)>),
 }
 
-/// Handles to the two threads' queues.
-#[derive(Debug, Clone)]
+/// Handles to the two threads and their queues.
+#[derive(Debug)]
 pub struct Importer {
     import: SyncSender<Job>,
     recover: SyncSender<(PeerId, Vec<Block>)>,
+    threads: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Job {
@@ -85,15 +88,38 @@ impl Importer {
     /// Starts the recovery and import threads; outcomes go to `out`.
     pub fn start(chain: Arc<Chain>, out: UnboundedSender<Outcome>) -> std::io::Result<Self> {
         let (import, jobs) = sync_channel::<Job>(QUEUE);
-        let (recover, batches) = sync_channel::<(PeerId, Vec<Block>)>(4);
+        let (recover, batches) = sync_channel::<(PeerId, Vec<Block>)>(RECOVER_QUEUE);
         let to_import = import.clone();
-        std::thread::Builder::new()
-            .name("p2p-recover".into())
-            .spawn(move || recover_loop(batches, to_import))?;
-        std::thread::Builder::new()
-            .name("p2p-import".into())
-            .spawn(move || import_loop(&chain, jobs, out))?;
-        Ok(Self { import, recover })
+        let threads = vec![
+            std::thread::Builder::new()
+                .name("p2p-recover".into())
+                .spawn(move || recover_loop(batches, to_import))?,
+            std::thread::Builder::new()
+                .name("p2p-import".into())
+                .spawn(move || import_loop(&chain, jobs, out))?,
+        ];
+        Ok(Self {
+            import,
+            recover,
+            threads,
+        })
+    }
+
+    /// Closes the queues and waits for both threads to finish what they hold (so the chain
+    /// is no longer used when this returns).
+    pub fn stop(self) {
+        let Self {
+            import,
+            recover,
+            threads,
+        } = self;
+        drop(recover);
+        drop(import);
+        for t in threads {
+            if t.join().is_err() {
+                tracing::error!("an import thread panicked");
+            }
+        }
     }
 
     /// Queues one block; false when the queue is full (the caller drops or retries it).
@@ -173,7 +199,11 @@ fn import_single(chain: &Chain, origin: Origin, block: Box<Block>) -> Outcome {
     }
 }
 
-fn import_batch(chain: &Chain, peer: PeerId, blocks: Vec<(Block, Option<Vec<Address>>)>) -> Outcome {
+fn import_batch(
+    chain: &Chain,
+    peer: PeerId,
+    blocks: Vec<(Block, Option<Vec<Address>>)>,
+) -> Outcome {
     let len = blocks.len();
     let mut last = None;
     for (block, senders) in blocks {
@@ -184,7 +214,9 @@ fn import_batch(chain: &Chain, peer: PeerId, blocks: Vec<(Block, Option<Vec<Addr
         };
         let failed = match imported {
             Ok(i) => match i.result {
-                ImportResult::ImportedBest | ImportResult::ImportedNotBest | ImportResult::Exist => {
+                ImportResult::ImportedBest
+                | ImportResult::ImportedNotBest
+                | ImportResult::Exist => {
                     last = Some((i.hash, number));
                     continue;
                 }

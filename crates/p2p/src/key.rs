@@ -16,10 +16,11 @@ pub fn load_or_create(path: &Path) -> Result<Keypair, P2pError> {
     };
     match std::fs::read_to_string(path) {
         Ok(text) => {
-            let mut bytes = alloy_primitives::hex::decode(text.trim()).map_err(|e| P2pError::Key {
-                path: path.to_path_buf(),
-                reason: format!("not hex: {e}"),
-            })?;
+            let mut bytes =
+                alloy_primitives::hex::decode(text.trim()).map_err(|e| P2pError::Key {
+                    path: path.to_path_buf(),
+                    reason: format!("not hex: {e}"),
+                })?;
             if bytes.len() != 32 {
                 return Err(P2pError::Key {
                     path: path.to_path_buf(),

@@ -206,7 +206,10 @@ mod tests {
         let later = t0 + BASE_BAN;
         assert!(!s.is_banned(&p, later));
         assert_eq!(s.expired_bans(later), vec![p]);
-        assert_eq!(s.penalise(p, Fault::Fatal, later), Verdict::Ban(BASE_BAN * 2));
+        assert_eq!(
+            s.penalise(p, Fault::Fatal, later),
+            Verdict::Ban(BASE_BAN * 2)
+        );
         assert_eq!(
             s.penalise(p, Fault::Fatal, later + BASE_BAN * 2),
             Verdict::Ban(BASE_BAN * 4)

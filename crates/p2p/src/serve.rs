@@ -26,7 +26,10 @@ pub fn headers(chain: &Chain, req: &HeadersRequest) -> Response {
     }
 }
 
-fn read_headers(chain: &Chain, req: &HeadersRequest) -> Result<Vec<Header>, scion_chain::ChainError> {
+fn read_headers(
+    chain: &Chain,
+    req: &HeadersRequest,
+) -> Result<Vec<Header>, scion_chain::ChainError> {
     let store = chain.store();
     let head = chain.head().number;
     let first = match req.start {

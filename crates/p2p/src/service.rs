@@ -57,8 +57,8 @@ pub enum Command {
     AddPeer(Multiaddr, oneshot::Sender<Result<(), P2pError>>),
     /// Disconnect a peer (admin_removePeer); answers whether it was connected.
     RemovePeer(PeerId, oneshot::Sender<bool>),
-    /// Stop the task.
-    Shutdown,
+    /// Stop the task; answered once the swarm and the import threads are gone.
+    Shutdown(oneshot::Sender<()>),
 }
 
 /// The network as the rest of the node sees it: its state to read, and commands.
@@ -97,12 +97,12 @@ impl NetworkHandle {
 
     /// Dials `addr`.
     pub async fn add_peer(&self, addr: &str) -> Result<(), P2pError> {
-        let addr: Multiaddr = addr.parse().map_err(|e: libp2p::multiaddr::Error| {
-            P2pError::BadAddress {
-                addr: addr.into(),
-                reason: e.to_string(),
-            }
-        })?;
+        let addr: Multiaddr =
+            addr.parse()
+                .map_err(|e: libp2p::multiaddr::Error| P2pError::BadAddress {
+                    addr: addr.into(),
+                    reason: e.to_string(),
+                })?;
         let (tx, rx) = oneshot::channel();
         self.commands
             .send(Command::AddPeer(addr, tx))
@@ -125,9 +125,12 @@ impl NetworkHandle {
         rx.await.map_err(|_| P2pError::Stopped)
     }
 
-    /// Stops the network's task.
+    /// Stops the network's task and waits until it no longer uses the chain.
     pub async fn stop(&self) {
-        let _ = self.commands.send(Command::Shutdown).await;
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(Command::Shutdown(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
     }
 }
 
@@ -159,11 +162,7 @@ pub(crate) struct Peer {
 #[derive(Debug)]
 pub(crate) enum Work {
     /// A served read, ready to send.
-    Respond(
-        Kind,
-        request_response::ResponseChannel<Response>,
-        Response,
-    ),
+    Respond(Kind, request_response::ResponseChannel<Response>, Response),
     /// A gossiped transaction went through the pool.
     TxChecked {
         peer: PeerId,
@@ -220,7 +219,9 @@ fn build_behaviour(
     let gossip_config = gossipsub::ConfigBuilder::default()
         .validation_mode(gossipsub::ValidationMode::Anonymous)
         .validate_messages()
-        .message_id_fn(|m: &gossipsub::Message| gossipsub::MessageId::new(&wire::message_id(&m.data)))
+        .message_id_fn(|m: &gossipsub::Message| {
+            gossipsub::MessageId::new(&wire::message_id(&m.data))
+        })
         .heartbeat_interval(Duration::from_millis(700))
         .history_length(12)
         .history_gossip(3)
@@ -246,11 +247,8 @@ fn build_behaviour(
         .then(|| -> Result<_, P2pError> {
             let mut cfg = kad::Config::new(protocol(net, "kad/1")?);
             cfg.set_query_timeout(Duration::from_secs(30));
-            let mut k = kad::Behaviour::with_config(
-                peer_id,
-                kad::store::MemoryStore::new(peer_id),
-                cfg,
-            );
+            let mut k =
+                kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), cfg);
             k.set_mode(Some(kad::Mode::Server));
             Ok(k)
         })
@@ -268,10 +266,10 @@ fn build_behaviour(
         status: rr(Kind::Status.name())?,
         headers: rr(Kind::Headers.name())?,
         bodies: rr(Kind::Bodies.name())?,
-        identify: identify::Behaviour::new(identify::Config::new(
-            net.protocol("id/1"),
-            key.public(),
-        ).with_agent_version(format!("scion/v{}", env!("CARGO_PKG_VERSION")))),
+        identify: identify::Behaviour::new(
+            identify::Config::new(net.protocol("id/1"), key.public())
+                .with_agent_version(format!("scion/v{}", env!("CARGO_PKG_VERSION"))),
+        ),
         ping: ping::Behaviour::new(ping::Config::new()),
         kad: kad.into(),
     })
@@ -316,7 +314,12 @@ pub async fn spawn(chain: Arc<Chain>, config: P2pConfig) -> Result<NetworkHandle
                 return Err(start_err(format!("listener closed: {reason:?}")))
             }
             Ok(_) => {}
-            Err(_) => return Err(start_err(format!("no listen address on {} within 10 s", config.listen))),
+            Err(_) => {
+                return Err(start_err(format!(
+                    "no listen address on {} within 10 s",
+                    config.listen
+                )))
+            }
         }
     };
     let full = listen.clone().with(Protocol::P2p(peer_id));
@@ -387,11 +390,16 @@ impl Service {
         let mut status_tick = tokio::time::interval(STATUS_INTERVAL);
         status_tick.tick().await;
         let mut maintenance = tokio::time::interval(Duration::from_secs(5));
+        let mut ack = None;
         loop {
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm(event),
                 cmd = commands.recv() => match cmd {
-                    None | Some(Command::Shutdown) => break,
+                    None => break,
+                    Some(Command::Shutdown(done)) => {
+                        ack = Some(done);
+                        break;
+                    }
                     Some(c) => self.on_command(c),
                 },
                 Some(o) = outcomes.recv() => self.on_outcome(o),
@@ -407,7 +415,24 @@ impl Service {
             }
         }
         self.save_peers();
+        let Service {
+            swarm,
+            importer,
+            chain,
+            ..
+        } = self;
+        drop(swarm);
+        drop(chain);
+        if tokio::task::spawn_blocking(move || importer.stop())
+            .await
+            .is_err()
+        {
+            tracing::error!("stopping the import threads failed");
+        }
         tracing::info!("p2p stopped");
+        if let Some(done) = ack {
+            let _ = done.send(());
+        }
     }
 
     fn dial_initial(&mut self) {
@@ -547,8 +572,13 @@ impl Service {
             }
             BehaviourEvent::Kad(kad::Event::RoutingUpdated { peer, .. }) => {
                 let outbound = self.peers.values().filter(|p| !p.inbound).count();
-                let wanted = usize::try_from(self.config.max_peers / 4).unwrap_or(1).max(1);
-                if outbound < wanted && !self.peers.contains_key(&peer) && !self.banned.contains(&peer) {
+                let wanted = usize::try_from(self.config.max_peers / 4)
+                    .unwrap_or(1)
+                    .max(1);
+                if outbound < wanted
+                    && !self.peers.contains_key(&peer)
+                    && !self.banned.contains(&peer)
+                {
                     let _ = self.swarm.dial(peer);
                 }
             }
@@ -573,13 +603,21 @@ impl Service {
                     self.drop_other_network(peer);
                 }
                 OutboundFailure::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                    self.penalise(peer, Fault::Fatal, format!("undecodable {} response: {e}", kind.name()));
+                    self.penalise(
+                        peer,
+                        Fault::Fatal,
+                        format!("undecodable {} response: {e}", kind.name()),
+                    );
                 }
                 OutboundFailure::Timeout => {
                     if self.sync.abort(&peer) {
                         self.start_best_sync();
                     }
-                    self.penalise(peer, Fault::Mid, format!("{} request timed out", kind.name()));
+                    self.penalise(
+                        peer,
+                        Fault::Mid,
+                        format!("{} request timed out", kind.name()),
+                    );
                 }
                 other => {
                     tracing::debug!(peer = %peer, error = %other, "request failed");
@@ -591,7 +629,11 @@ impl Service {
             request_response::Event::InboundFailure { peer, error, .. } => {
                 if let request_response::InboundFailure::Io(e) = &error {
                     if e.kind() == std::io::ErrorKind::InvalidData {
-                        self.penalise(peer, Fault::Fatal, format!("undecodable {} request: {e}", kind.name()));
+                        self.penalise(
+                            peer,
+                            Fault::Fatal,
+                            format!("undecodable {} request: {e}", kind.name()),
+                        );
                     }
                 }
             }
@@ -614,7 +656,11 @@ impl Service {
         });
         if !allowed {
             self.respond(kind, channel, Response::Refused(wire::Code::RateLimited));
-            self.penalise(peer, Fault::High, format!("{} requests over quota", kind.name()));
+            self.penalise(
+                peer,
+                Fault::High,
+                format!("{} requests over quota", kind.name()),
+            );
             return;
         }
         match request {
@@ -793,7 +839,7 @@ impl Service {
             Command::RemovePeer(id, reply) => {
                 let _ = reply.send(self.swarm.disconnect_peer_id(id).is_ok());
             }
-            Command::Shutdown => {}
+            Command::Shutdown(_) => {}
         }
     }
 
@@ -818,7 +864,9 @@ impl Service {
         let late: Vec<PeerId> = self
             .peers
             .iter()
-            .filter(|(_, p)| p.status.is_none() && now.saturating_duration_since(p.since) > HANDSHAKE_TIMEOUT)
+            .filter(|(_, p)| {
+                p.status.is_none() && now.saturating_duration_since(p.since) > HANDSHAKE_TIMEOUT
+            })
             .map(|(id, _)| *id)
             .collect();
         for peer in late {

@@ -89,7 +89,12 @@ pub fn proof_ok(h: &Header) -> bool {
         merkle_proof: &h.merkle_proof,
         compressed_coinbase: &h.compressed_coinbase,
     };
-    verify(&proof, Commitment::Full(h.hash_for_merged_mining()), h.difficulty).is_ok()
+    verify(
+        &proof,
+        Commitment::Full(h.hash_for_merged_mining()),
+        h.difficulty,
+    )
+    .is_ok()
 }
 
 /// True when the body matches the header's transactions root and ommers hash.
@@ -151,12 +156,21 @@ impl Sync {
     }
 
     /// Starts a short sync for the unknown `parent` (at `number`) of a gossiped block.
-    pub fn start_short(&mut self, chain: &Chain, peer: PeerId, parent: B256, number: u64) -> Vec<Action> {
+    pub fn start_short(
+        &mut self,
+        chain: &Chain,
+        peer: PeerId,
+        parent: B256,
+        number: u64,
+    ) -> Vec<Action> {
         if self.running.is_some() {
             return vec![];
         }
         let head = chain.head().number;
-        let depth = number.saturating_sub(head).saturating_add(1).clamp(1, MAX_SHORT_SYNC);
+        let depth = number
+            .saturating_sub(head)
+            .saturating_add(1)
+            .clamp(1, MAX_SHORT_SYNC);
         self.running = Some(Running {
             peer,
             target: parent,
@@ -167,7 +181,10 @@ impl Sync {
             starting_block: head,
             claimed: U256::ZERO,
         });
-        vec![Action::Headers(peer, headers_req(parent.into(), depth, true))]
+        vec![Action::Headers(
+            peer,
+            headers_req(parent.into(), depth, true),
+        )]
     }
 
     /// Stops the sync (its peer left or failed a request).
@@ -186,7 +203,11 @@ impl Sync {
 
     /// Headers answered by `peer`.
     pub fn on_headers(&mut self, chain: &Chain, peer: PeerId, headers: Vec<Header>) -> Vec<Action> {
-        let Some(run) = self.running.as_mut().filter(|r| r.peer == peer && r.in_flight) else {
+        let Some(run) = self
+            .running
+            .as_mut()
+            .filter(|r| r.peer == peer && r.in_flight)
+        else {
             return vec![];
         };
         run.in_flight = false;
@@ -194,10 +215,18 @@ impl Sync {
         match &mut run.phase {
             Phase::Head => {
                 let Some(h) = headers.first().filter(|h| h.hash() == run.target) else {
-                    return self.fail(peer, Fault::Fatal, "does not serve the head it claims".into());
+                    return self.fail(
+                        peer,
+                        Fault::Fatal,
+                        "does not serve the head it claims".into(),
+                    );
                 };
                 if !proof_ok(h) {
-                    return self.fail(peer, Fault::Fatal, "its head's merged-mining proof is invalid".into());
+                    return self.fail(
+                        peer,
+                        Fault::Fatal,
+                        "its head's merged-mining proof is invalid".into(),
+                    );
                 }
                 if matches!(store.header(run.target), Ok(Some(_))) {
                     return self.finish(chain);
@@ -230,7 +259,11 @@ impl Sync {
                 let mut chain_back = Vec::new();
                 for h in headers {
                     if h.hash() != want {
-                        return self.fail(peer, Fault::Fatal, "headers walking back do not link".into());
+                        return self.fail(
+                            peer,
+                            Fault::Fatal,
+                            "headers walking back do not link".into(),
+                        );
                     }
                     want = h.parent_hash;
                     let known = matches!(store.header(h.parent_hash), Ok(Some(_)));
@@ -251,7 +284,9 @@ impl Sync {
                 vec![]
             }
             Phase::Ancestor { good, bad, step } => {
-                let Some(h) = headers.first().filter(|h| h.number > *good && h.number < *bad)
+                let Some(h) = headers
+                    .first()
+                    .filter(|h| h.number > *good && h.number < *bad)
                 else {
                     return self.fail(peer, Fault::Mid, "no header at the number asked".into());
                 };
@@ -285,7 +320,11 @@ impl Sync {
                 };
                 self.pump(chain)
             }
-            Phase::Fetch { next, parent, waiting } => {
+            Phase::Fetch {
+                next,
+                parent,
+                waiting,
+            } => {
                 for h in headers {
                     if h.parent_hash != *parent || h.number != *next {
                         return self.fail(peer, Fault::Fatal, "headers do not link".into());
@@ -301,7 +340,11 @@ impl Sync {
 
     /// Bodies answered by `peer`, for the first headers waiting.
     pub fn on_bodies(&mut self, chain: &Chain, peer: PeerId, bodies: Vec<Body>) -> Vec<Action> {
-        let Some(run) = self.running.as_mut().filter(|r| r.peer == peer && r.in_flight) else {
+        let Some(run) = self
+            .running
+            .as_mut()
+            .filter(|r| r.peer == peer && r.in_flight)
+        else {
             return vec![];
         };
         run.in_flight = false;
@@ -317,7 +360,11 @@ impl Sync {
                 return self.fail(peer, Fault::Fatal, "more bodies than asked".into());
             };
             if !body_matches(&header, &body) {
-                return self.fail(peer, Fault::Fatal, format!("body of block {} does not match its roots", header.number));
+                return self.fail(
+                    peer,
+                    Fault::Fatal,
+                    format!("body of block {} does not match its roots", header.number),
+                );
             }
             blocks.push(Block {
                 header,
@@ -332,7 +379,12 @@ impl Sync {
     }
 
     /// A batch handed to the import thread was imported (or failed at `failed`).
-    pub fn on_imported(&mut self, chain: &Chain, peer: PeerId, failed: Option<(u64, String, bool)>) -> Vec<Action> {
+    pub fn on_imported(
+        &mut self,
+        chain: &Chain,
+        peer: PeerId,
+        failed: Option<(u64, String, bool)>,
+    ) -> Vec<Action> {
         let Some(run) = self.running.as_mut().filter(|r| r.peer == peer) else {
             return vec![];
         };
@@ -340,7 +392,11 @@ impl Sync {
         if let Some((number, why, invalid)) = failed {
             self.running = None;
             if invalid {
-                return vec![Action::Penalise(peer, Fault::Fatal, format!("block {number}: {why}"))];
+                return vec![Action::Penalise(
+                    peer,
+                    Fault::Fatal,
+                    format!("block {number}: {why}"),
+                )];
             }
             tracing::warn!(number, error = %why, "sync stopped by an import failure of our own");
             return vec![];
@@ -368,9 +424,16 @@ impl Sync {
             return vec![Action::Bodies(run.peer, hashes)];
         }
         if *next != u64::MAX && *next <= run.target_number {
-            let max = run.target_number.saturating_sub(*next).saturating_add(1).min(HEADER_CHUNK);
+            let max = run
+                .target_number
+                .saturating_sub(*next)
+                .saturating_add(1)
+                .min(HEADER_CHUNK);
             run.in_flight = true;
-            return vec![Action::Headers(run.peer, headers_req((*next).into(), max, false))];
+            return vec![Action::Headers(
+                run.peer,
+                headers_req((*next).into(), max, false),
+            )];
         }
         if run.batches == 0 {
             return self.finish(chain);
@@ -389,7 +452,10 @@ impl Sync {
             Some(td) if td < run.claimed => vec![Action::Penalise(
                 run.peer,
                 Fault::Fatal,
-                format!("claimed total difficulty {} for its head, which has {td}", run.claimed),
+                format!(
+                    "claimed total difficulty {} for its head, which has {td}",
+                    run.claimed
+                ),
             )],
             _ => vec![],
         }

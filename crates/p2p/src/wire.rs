@@ -166,7 +166,12 @@ pub enum Response {
 /// merged mining ignores the proof, so a copy with a broken proof must not suppress the
 /// valid one.
 pub fn message_id(payload: &[u8]) -> Vec<u8> {
-    keccak256(payload).as_slice().iter().take(20).copied().collect()
+    keccak256(payload)
+        .as_slice()
+        .iter()
+        .take(20)
+        .copied()
+        .collect()
 }
 
 #[cfg(test)]
@@ -205,7 +210,10 @@ mod tests {
         let bytes = alloy_rlp::encode(&status);
         assert!(bytes.len() <= MAX_STATUS_SIZE);
         assert_eq!(Status::decode(&mut bytes.as_slice()).ok(), Some(status));
-        for start in [HashOrNumber::Number(7), HashOrNumber::Hash(B256::repeat_byte(9))] {
+        for start in [
+            HashOrNumber::Number(7),
+            HashOrNumber::Hash(B256::repeat_byte(9)),
+        ] {
             let req = HeadersRequest {
                 start,
                 max: 192,

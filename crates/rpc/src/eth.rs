@@ -419,9 +419,7 @@ impl EthApiServer for Eth {
     }
 
     fn send_raw_transaction(&self, raw: Bytes) -> RpcResult<B256> {
-        let hash = self.0.chain.submit_raw(&raw).map_err(error::chain)?;
-        self.0.new_tx.notify_one();
-        Ok(hash)
+        self.0.chain.submit_raw(&raw).map_err(error::chain)
     }
 
     fn get_block_by_number(

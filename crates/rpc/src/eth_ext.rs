@@ -69,9 +69,9 @@ pub trait EthExtApi {
         number: BlockNumberOrTag,
         index: U64,
     ) -> RpcResult<Option<RpcBlock>>;
-    /// Always false: the node has no peers to sync from.
+    /// False, or geth's `{startingBlock, currentBlock, highestBlock}` while a sync runs.
     #[method(name = "syncing")]
-    fn syncing(&self) -> RpcResult<bool>;
+    fn syncing(&self) -> RpcResult<alloy_rpc_types_eth::SyncStatus>;
     /// The beneficiary of the blocks this node builds.
     #[method(name = "coinbase")]
     fn coinbase(&self) -> RpcResult<Address>;
@@ -435,8 +435,19 @@ impl EthExtApiServer for EthExt {
         self.uncle_at(self.by_number(number)?, index)
     }
 
-    fn syncing(&self) -> RpcResult<bool> {
-        Ok(false)
+    fn syncing(&self) -> RpcResult<alloy_rpc_types_eth::SyncStatus> {
+        use alloy_rpc_types_eth::{SyncInfo, SyncStatus};
+        let Some(p) = self.0.net.as_ref().and_then(|n| n.syncing()) else {
+            return Ok(SyncStatus::None);
+        };
+        Ok(SyncStatus::Info(Box::new(SyncInfo {
+            starting_block: U256::from(p.starting_block),
+            current_block: U256::from(p.current_block),
+            highest_block: U256::from(p.highest_block),
+            warp_chunks_amount: None,
+            warp_chunks_processed: None,
+            stages: None,
+        })))
     }
 
     fn coinbase(&self) -> RpcResult<Address> {
@@ -498,7 +509,6 @@ impl EthExtApiServer for EthExt {
                 .submit_raw(&tx.encoded_2718())
                 .map_err(error::chain)?
         };
-        self.0.new_tx.notify_one();
         Ok(hash)
     }
 

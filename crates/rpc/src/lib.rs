@@ -1,6 +1,7 @@
 //! Scion's Ethereum JSON-RPC server: jsonrpsee over HTTP and WebSocket on one port, one file
 //! per namespace, and every error mapped to its JSON-RPC code once, in `error.rs`.
 
+mod admin;
 pub mod cache;
 pub mod convert;
 mod debug;
@@ -32,7 +33,8 @@ pub struct RpcContext {
     /// Keys the node signs with for eth_sign / eth_sendTransaction (the dev keys in --dev);
     /// their addresses are what eth_accounts lists.
     pub dev_signers: Vec<alloy_signer_local::PrivateKeySigner>,
-    /// Woken when a transaction enters the pool (the dev miner waits on it).
+    /// Wakes the dev miner when automine is switched on (it also wakes for every transaction
+    /// that enters the pool, through the chain's PendingTx event).
     pub new_tx: Arc<Notify>,
     /// Serve the `mnr` merge-mining namespace.
     pub mining: bool,
@@ -42,6 +44,11 @@ pub struct RpcContext {
     pub dev: Option<Arc<DevState>>,
     /// Recently read blocks, for receipt lookups.
     pub blocks: Arc<cache::BlockCache>,
+    /// The peer-to-peer network; `None` when the node runs alone (`--no-p2p`, or `--dev`
+    /// without peers).
+    pub net: Option<scion_p2p::NetworkHandle>,
+    /// Serve the `admin` namespace (`--rpc.admin`).
+    pub admin: bool,
 }
 
 /// State behind the dev methods.
@@ -136,6 +143,9 @@ pub fn module(ctx: RpcContext) -> RpcModule<()> {
     ];
     if ctx.dev.is_some() {
         parts.push(dev::DevApiServer::into_rpc(dev::Dev(ctx.clone())).remove_context());
+    }
+    if ctx.admin {
+        parts.push(admin::AdminApiServer::into_rpc(admin::Admin(ctx.clone())).remove_context());
     }
     if ctx.mining {
         parts.push(mnr::MnrApiServer::into_rpc(mnr::Mnr(ctx.clone())).remove_context());

@@ -10,10 +10,10 @@ pub trait NetApi {
     /// The chain id as a decimal string.
     #[method(name = "version")]
     fn version(&self) -> RpcResult<String>;
-    /// Always true: the node serves requests.
+    /// True when the node takes part in the peer-to-peer network.
     #[method(name = "listening")]
     fn listening(&self) -> RpcResult<bool>;
-    /// Zero: the node has no peer-to-peer network yet.
+    /// Peers that completed the Status handshake.
     #[method(name = "peerCount")]
     fn peer_count(&self) -> RpcResult<alloy_primitives::U64>;
 }
@@ -27,10 +27,11 @@ impl NetApiServer for Net {
     }
 
     fn listening(&self) -> RpcResult<bool> {
-        Ok(true)
+        Ok(self.0.net.is_some())
     }
 
     fn peer_count(&self) -> RpcResult<alloy_primitives::U64> {
-        Ok(alloy_primitives::U64::ZERO)
+        let n = self.0.net.as_ref().map_or(0, |n| n.peer_count());
+        Ok(alloy_primitives::U64::from(n))
     }
 }

@@ -132,11 +132,18 @@ pub fn start(chain: &Arc<Chain>, filters: Arc<Filters>) -> broadcast::Sender<Cha
         let _ = sender.send(e.clone());
     }));
     let mut rx = tx.subscribe();
-    let chain = chain.clone();
+    // Weak: the chain holds the listener that feeds this task, so a strong reference here
+    // would keep a stopped node's chain (and its database) open forever.
+    let chain = Arc::downgrade(chain);
     tokio::spawn(async move {
         loop {
             match rx.recv().await {
-                Ok(event) => filters.dispatch(&chain, &event),
+                Ok(event) => {
+                    let Some(chain) = chain.upgrade() else {
+                        break;
+                    };
+                    filters.dispatch(&chain, &event);
+                }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     tracing::warn!(missed = n, "filters fell behind chain events");
                 }

@@ -1,0 +1,250 @@
+//! The peer-to-peer network with real nodes in this process, connected over libp2p on
+//! 127.0.0.1: handshakes, block and transaction gossip, sync of a late node, a node of another
+//! network, and the node key across restarts. Every wait is bounded.
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, TxKind, B256, U256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use parking_lot::Mutex;
+use scion_node::{Node, NodeConfig};
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Dev account 0 of the test mnemonic.
+const DEV_KEY: &str = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+async fn start(dir: &Path, name: &str, bootnodes: &[&Node], automine: bool) -> Node {
+    let boots = bootnodes
+        .iter()
+        .flat_map(|n| {
+            n.network
+                .as_ref()
+                .map(|h| h.listen_addrs())
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut config = NodeConfig::dev_networked(dir.join(name), boots);
+    config.automine = automine;
+    scion_node::spawn(config).await.expect("node starts")
+}
+
+/// Polls `done` every 20 ms until it holds, failing after `secs`.
+async fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs} s waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn peers(n: &Node) -> usize {
+    n.network.as_ref().map_or(0, |h| h.peer_count())
+}
+
+async fn mine(node: &Node, blocks: u64) {
+    let chain = node.chain.clone();
+    tokio::task::spawn_blocking(move || {
+        for _ in 0..blocks {
+            chain.mine_block(None).expect("mine");
+        }
+    })
+    .await
+    .expect("mining task");
+}
+
+fn transfer(key: &PrivateKeySigner, nonce: u64, to: Address) -> Vec<u8> {
+    let tx = TxEip1559 {
+        chain_id: 7773,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(to),
+        value: U256::from(1),
+        ..Default::default()
+    };
+    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
+    TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_nodes_agree_on_blocks_and_transactions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let miner = start(dir.path(), "miner", &[], true).await;
+    let mut others = Vec::new();
+    for i in 0..4 {
+        // A line of bootnodes plus the miner: the mesh must form through relays too.
+        let boot: Vec<&Node> = match others.last() {
+            Some(prev) if i % 2 == 1 => vec![prev],
+            _ => vec![&miner],
+        };
+        others.push(start(dir.path(), &format!("node{i}"), &boot, false).await);
+    }
+    wait_for("every node to handshake", 30, || {
+        others.iter().all(|n| peers(n) >= 1)
+    })
+    .await;
+    // Every pool records what it is handed, so a transaction seen anywhere is counted there.
+    let seen: Vec<Arc<Mutex<HashSet<B256>>>> = others
+        .iter()
+        .chain([&miner])
+        .map(|n| {
+            let set = Arc::new(Mutex::new(HashSet::new()));
+            let s = set.clone();
+            n.chain.subscribe(Box::new(move |e| {
+                if let scion_chain::ChainEvent::PendingTx(h) = e {
+                    s.lock().insert(*h);
+                }
+            }));
+            set
+        })
+        .collect();
+
+    mine(&miner, 200).await;
+    let head = miner.chain.head();
+    assert_eq!(head.number, 200);
+    wait_for("200 blocks on every node", 120, || {
+        others.iter().all(|n| n.chain.head().hash() == head.hash())
+    })
+    .await;
+
+    // 1,000 transfers handed to one non-mining node reach the miner, are mined, and reach
+    // every node's chain.
+    let key: PrivateKeySigner = DEV_KEY.parse().expect("key");
+    let sender = &others[3];
+    let mut hashes = Vec::new();
+    for nonce in 0..1_000 {
+        let raw = transfer(&key, nonce, Address::with_last_byte(0x42));
+        hashes.push(sender.chain.submit_raw(&raw).expect("pooled"));
+    }
+    wait_for("1,000 transactions mined on every node", 180, || {
+        others.iter().chain([&miner]).all(|n| {
+            hashes
+                .iter()
+                .all(|h| n.chain.tx_location(*h).ok().flatten().is_some())
+        })
+    })
+    .await;
+    for (i, s) in seen.iter().enumerate() {
+        let s = s.lock();
+        let missing = hashes.iter().filter(|h| !s.contains(*h)).count();
+        assert_eq!(
+            missing, 0,
+            "node {i}'s pool never saw {missing} of the transactions"
+        );
+    }
+    // The RPC answers the same everywhere.
+    let want = miner.chain.head();
+    wait_for("the same head everywhere", 60, || {
+        others
+            .iter()
+            .all(|n| n.chain.head().hash() == miner.chain.head().hash())
+    })
+    .await;
+    let balance = |n: &Node| {
+        n.chain
+            .store()
+            .latest_account(Address::with_last_byte(0x42))
+            .expect("read")
+            .map(|a| a.balance)
+    };
+    for n in &others {
+        assert_eq!(balance(n), Some(U256::from(1_000)));
+        let body = scion_e2e::rpc(
+            n.rpc_addr,
+            "eth_getBlockByNumber",
+            serde_json::json!(["latest", false]),
+        );
+        let ours = scion_e2e::rpc(
+            miner.rpc_addr,
+            "eth_getBlockByNumber",
+            serde_json::json!(["latest", false]),
+        );
+        assert_eq!(body, ours);
+        assert_eq!(
+            scion_e2e::quantity(&scion_e2e::rpc(
+                n.rpc_addr,
+                "net_peerCount",
+                serde_json::json!([])
+            )) as usize,
+            peers(n)
+        );
+    }
+    assert!(want.number > 200);
+    for n in others.into_iter().chain([miner]) {
+        n.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_joining_late_syncs_the_chain_and_follows_gossip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let miner = start(dir.path(), "miner", &[], true).await;
+    mine(&miner, 600).await;
+    let late = start(dir.path(), "late", &[&miner], false).await;
+    wait_for("the late node to reach block 600", 180, || {
+        late.chain.head().hash() == miner.chain.head().hash()
+    })
+    .await;
+    // Then it follows new blocks by gossip.
+    mine(&miner, 3).await;
+    wait_for("block 603", 30, || late.chain.head().number == 603).await;
+    assert_eq!(late.chain.head().hash(), miner.chain.head().hash());
+    late.stop().await;
+    miner.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_of_another_network_is_dropped_and_not_banned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = start(dir.path(), "a", &[], true).await;
+    let addrs = a.network.as_ref().expect("net").listen_addrs();
+    let mut other = NodeConfig::dev_networked(dir.path().join("other"), addrs.clone());
+    other.spec.chain_id = 7774;
+    let other = scion_node::spawn(other)
+        .await
+        .expect("other network's node");
+    let a_net = a.network.as_ref().expect("net");
+    wait_for("the other network's node to be dropped", 30, || {
+        a_net.info().other_network_drops >= 1
+    })
+    .await;
+    assert_eq!(peers(&a), 0);
+    assert!(a_net.info().banned.is_empty(), "dropped, not banned");
+    // A node of the same network is welcome on the same listener.
+    let b = start(dir.path(), "b", &[&a], false).await;
+    wait_for("a handshake with the same network's node", 30, || {
+        peers(&a) == 1 && peers(&b) == 1
+    })
+    .await;
+    other.stop().await;
+    b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_node_id_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = start(dir.path(), "n", &[], true).await;
+    let id = first.network.as_ref().expect("net").peer_id();
+    let listen = first.network.as_ref().expect("net").listen_addrs();
+    assert!(
+        listen
+            .iter()
+            .all(|a| a.to_string().ends_with(&format!("/p2p/{id}"))),
+        "{listen:?}"
+    );
+    first.stop().await;
+    let again = start(dir.path(), "n", &[], true).await;
+    assert_eq!(again.network.as_ref().expect("net").peer_id(), id);
+    let info = scion_e2e::rpc(again.rpc_addr, "admin_nodeInfo", serde_json::json!([]));
+    assert_eq!(info["id"], id.to_string());
+    again.stop().await;
+}
