@@ -110,6 +110,7 @@ impl NodeProcess {
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = child.kill();
+        let _ = child.wait();
         panic!(
             "scion did not start serving within 60 s (log: {})",
             log_path.display()

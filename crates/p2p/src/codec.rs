@@ -124,17 +124,17 @@ pub fn decode_request(kind: Kind, bytes: &[u8]) -> io::Result<Request> {
 pub fn encode_response(resp: &Response) -> Vec<u8> {
     let mut out = Vec::new();
     match resp {
-        Response::Refused(code) => out.push(*code as u8),
+        Response::Refused(code) => out.push(code.byte()),
         Response::Status(s) => {
-            out.push(Code::Ok as u8);
+            out.push(Code::Ok.byte());
             s.encode(&mut out);
         }
         Response::Headers(h) => {
-            out.push(Code::Ok as u8);
+            out.push(Code::Ok.byte());
             h.encode(&mut out);
         }
         Response::Bodies(b) => {
-            out.push(Code::Ok as u8);
+            out.push(Code::Ok.byte());
             b.encode(&mut out);
         }
     }

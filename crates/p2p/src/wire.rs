@@ -124,18 +124,29 @@ pub enum Request {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     /// Served; the payload follows.
-    Ok = 0,
+    Ok,
     /// The request broke the protocol's rules.
-    BadRequest = 1,
+    BadRequest,
     /// The server failed on its own.
-    ServerError = 2,
+    ServerError,
     /// Too many requests from this peer.
-    RateLimited = 3,
+    RateLimited,
     /// The server cannot serve this now.
-    Unavailable = 4,
+    Unavailable,
 }
 
 impl Code {
+    /// Its byte on the wire.
+    pub fn byte(self) -> u8 {
+        match self {
+            Self::Ok => 0,
+            Self::BadRequest => 1,
+            Self::ServerError => 2,
+            Self::RateLimited => 3,
+            Self::Unavailable => 4,
+        }
+    }
+
     /// The code of a response byte.
     pub fn from_byte(b: u8) -> Option<Self> {
         Some(match b {

@@ -108,6 +108,14 @@ pub fn storage(e: StorageError) -> ErrorObjectOwned {
     internal(e)
 }
 
+/// A network error: a bad address is the caller's (invalid params), the rest our own.
+pub fn p2p(e: scion_p2p::P2pError) -> ErrorObjectOwned {
+    match e {
+        scion_p2p::P2pError::BadAddress { .. } => invalid_params(e),
+        _ => server(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,13 +178,5 @@ mod tests {
             -33000
         );
         assert_eq!(mining_chain(missing()).code(), -32603);
-    }
-}
-
-/// A network error: a bad address is the caller's (invalid params), the rest our own.
-pub fn p2p(e: scion_p2p::P2pError) -> ErrorObjectOwned {
-    match e {
-        scion_p2p::P2pError::BadAddress { .. } => invalid_params(e),
-        _ => server(e),
     }
 }
