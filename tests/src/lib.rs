@@ -88,7 +88,7 @@ impl NodeProcess {
             .args(["node", "--dev", "--http.port", "0", "--datadir"])
             .arg(datadir)
             .args(extra)
-            .stdout(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
             .stderr(log)
             .spawn()
             .expect("starting scion");
