@@ -10,8 +10,8 @@
 //! [`sync`] follows the heaviest chain, [`peers`] scores and bans peers, [`key`] keeps the
 //! node's identity across restarts.
 
-// The decoding path of what peers send: no silent overflow, no panicking index.
-#[cfg_attr(
+// Everything here handles what peers send: no silent overflow, no panicking index.
+#![cfg_attr(
     not(test),
     deny(
         clippy::arithmetic_side_effects,
@@ -19,6 +19,7 @@
         clippy::as_conversions
     )
 )]
+
 pub mod codec;
 mod gossip;
 pub mod importer;
@@ -26,23 +27,7 @@ pub mod key;
 pub mod peers;
 mod serve;
 pub mod service;
-#[cfg_attr(
-    not(test),
-    deny(
-        clippy::arithmetic_side_effects,
-        clippy::indexing_slicing,
-        clippy::as_conversions
-    )
-)]
 pub mod sync;
-#[cfg_attr(
-    not(test),
-    deny(
-        clippy::arithmetic_side_effects,
-        clippy::indexing_slicing,
-        clippy::as_conversions
-    )
-)]
 pub mod wire;
 
 pub use libp2p::multiaddr::Protocol;

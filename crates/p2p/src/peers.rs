@@ -91,8 +91,9 @@ impl PeerScores {
             .checked_mul(1u32.checked_shl(repeats).unwrap_or(u32::MAX))
             .unwrap_or(MAX_BAN)
             .min(MAX_BAN);
-        self.bans
-            .insert(peer, (now + length, repeats.saturating_add(1)));
+        // At most a day past an `Instant` of this run: it cannot overflow.
+        let until = now.checked_add(length).unwrap_or(now);
+        self.bans.insert(peer, (until, repeats.saturating_add(1)));
         // The ban starts the peer over at the threshold, so a single later fault re-bans it.
         if let Some(s) = self.scores.get_mut(&peer) {
             s.value = BAN_THRESHOLD;

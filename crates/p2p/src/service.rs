@@ -305,9 +305,14 @@ pub async fn spawn(chain: Arc<Chain>, config: P2pConfig) -> Result<NetworkHandle
         .build();
     swarm.listen_on(config.listen.clone()).map_err(start_err)?;
     // The listen address, with the port the OS picked.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let wait = tokio::time::sleep(Duration::from_secs(10));
+    tokio::pin!(wait);
     let listen = loop {
-        match tokio::time::timeout_at(deadline, swarm.select_next_some()).await {
+        let event = tokio::select! {
+            e = swarm.select_next_some() => Ok(e),
+            _ = &mut wait => Err(()),
+        };
+        match event {
             Ok(SwarmEvent::NewListenAddr { address, .. }) => break address,
             Ok(SwarmEvent::ListenerError { error, .. }) => return Err(start_err(error)),
             Ok(SwarmEvent::ListenerClosed { reason, .. }) => {

@@ -196,6 +196,16 @@ impl Sync {
         false
     }
 
+    /// The running sync, if `peer` answered the request it was waiting for.
+    fn answered(&mut self, peer: PeerId) -> Option<&mut Running> {
+        let run = self
+            .running
+            .as_mut()
+            .filter(|r| r.peer == peer && r.in_flight)?;
+        run.in_flight = false;
+        Some(run)
+    }
+
     fn fail(&mut self, peer: PeerId, fault: Fault, why: String) -> Vec<Action> {
         self.running = None;
         vec![Action::Penalise(peer, fault, why)]
@@ -203,14 +213,9 @@ impl Sync {
 
     /// Headers answered by `peer`.
     pub fn on_headers(&mut self, chain: &Chain, peer: PeerId, headers: Vec<Header>) -> Vec<Action> {
-        let Some(run) = self
-            .running
-            .as_mut()
-            .filter(|r| r.peer == peer && r.in_flight)
-        else {
+        let Some(run) = self.answered(peer) else {
             return vec![];
         };
-        run.in_flight = false;
         let store = chain.store();
         match &mut run.phase {
             Phase::Head => {
@@ -340,14 +345,9 @@ impl Sync {
 
     /// Bodies answered by `peer`, for the first headers waiting.
     pub fn on_bodies(&mut self, chain: &Chain, peer: PeerId, bodies: Vec<Body>) -> Vec<Action> {
-        let Some(run) = self
-            .running
-            .as_mut()
-            .filter(|r| r.peer == peer && r.in_flight)
-        else {
+        let Some(run) = self.answered(peer) else {
             return vec![];
         };
-        run.in_flight = false;
         let Phase::Fetch { waiting, .. } = &mut run.phase else {
             return vec![];
         };
