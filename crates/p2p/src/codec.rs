@@ -63,7 +63,12 @@ fn invalid(msg: String) -> io::Error {
 async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, cap: usize) -> io::Result<Vec<u8>> {
     let len = unsigned_varint::aio::read_usize(&mut *io)
         .await
-        .map_err(|e| invalid(format!("frame length: {e}")))?;
+        .map_err(|e| match e {
+            // A stream closed before any answer is a peer that did not answer, not one that
+            // sent something undecodable.
+            unsigned_varint::io::ReadError::Io(e) => e,
+            e => invalid(format!("frame length: {e}")),
+        })?;
     if len > cap {
         return Err(invalid(format!("frame of {len} bytes, at most {cap}")));
     }
@@ -96,6 +101,8 @@ pub fn encode_request(req: &Request) -> Vec<u8> {
         Request::Status(s) => s.encode(&mut out),
         Request::Headers(h) => h.encode(&mut out),
         Request::Bodies(hashes) => hashes.encode(&mut out),
+        // Never sent: it stands for what a peer sent that could not be read.
+        Request::Malformed(_) => {}
     }
     out
 }
@@ -176,8 +183,19 @@ impl libp2p::request_response::Codec for Codec {
         } else {
             MAX_REQUEST_SIZE
         };
-        let frame = read_frame(io, cap).await?;
-        decode_request(kind, &frame)
+        // libp2p drops a request whose read fails without telling the behaviour, so bad
+        // data comes through as `Malformed`, for the node to answer and to penalise.
+        let read = match read_frame(io, cap).await {
+            Ok(frame) => decode_request(kind, &frame),
+            Err(e) => Err(e),
+        };
+        match read {
+            Ok(r) => Ok(r),
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                Ok(Request::Malformed(e.to_string()))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn read_response<T>(
@@ -269,9 +287,11 @@ mod tests {
             &proto,
             &mut futures::io::Cursor::new(&frame),
         ))
-        .expect_err("a 1 GiB status must be refused");
-        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-        assert!(err.to_string().contains("at most 1024"), "{err}");
+        .expect("read as malformed");
+        match err {
+            Request::Malformed(why) => assert!(why.contains("at most 1024"), "{why}"),
+            other => panic!("a 1 GiB status must be refused, got {other:?}"),
+        }
     }
 
     #[test]
@@ -282,6 +302,26 @@ mod tests {
         assert!(err.to_string().contains("at most 128"), "{err}");
         let ok = encode_request(&Request::Bodies(vec![B256::ZERO; MAX_BODIES]));
         assert!(decode_request(Kind::Bodies, &ok).is_ok());
+    }
+
+    #[test]
+    fn a_closed_stream_is_no_answer_not_bad_data() {
+        let proto = StreamProtocol::new("/scion/7773-00000000/status/1");
+        let err = block_on(libp2p::request_response::Codec::read_response(
+            &mut Codec,
+            &proto,
+            &mut futures::io::Cursor::new(Vec::<u8>::new()),
+        ))
+        .expect_err("nothing to read");
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        // A length that never ends is bad data.
+        let err = block_on(libp2p::request_response::Codec::read_response(
+            &mut Codec,
+            &proto,
+            &mut futures::io::Cursor::new(vec![0xffu8; 11]),
+        ))
+        .expect_err("an 11-byte varint");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
     }
 
     #[test]

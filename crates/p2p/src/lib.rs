@@ -127,6 +127,16 @@ pub struct PeerNetwork {
     pub is_static: bool,
 }
 
+/// A peer banned now.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Banned {
+    /// Its peer id.
+    pub id: String,
+    /// The fault that banned it.
+    pub reason: String,
+}
+
 /// Sync progress, for `eth_syncing`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SyncProgress {
@@ -149,8 +159,8 @@ pub struct NetInfo {
     pub peers: Vec<PeerInfo>,
     /// Set while a sync runs.
     pub syncing: Option<SyncProgress>,
-    /// Peers banned now.
-    pub banned: Vec<String>,
+    /// Peers banned now, with the fault that banned each.
+    pub banned: Vec<Banned>,
     /// Connections dropped because the peer was of another network (chain id or genesis).
     pub other_network_drops: u64,
 }

@@ -189,7 +189,8 @@ pub(crate) struct Service {
     pub(crate) tx_topic: gossipsub::IdentTopic,
     pub(crate) peers: HashMap<PeerId, Peer>,
     scores: PeerScores,
-    banned: HashSet<PeerId>,
+    /// Peers banned now, and why.
+    banned: HashMap<PeerId, String>,
     static_peers: Vec<(PeerId, Multiaddr)>,
     pub(crate) importer: Importer,
     pub(crate) sync: Sync,
@@ -365,7 +366,7 @@ pub async fn spawn(chain: Arc<Chain>, config: P2pConfig) -> Result<NetworkHandle
         config,
         peers: HashMap::new(),
         scores: PeerScores::default(),
-        banned: HashSet::new(),
+        banned: HashMap::new(),
         static_peers,
         importer,
         sync: Sync::default(),
@@ -582,7 +583,7 @@ impl Service {
                     .max(1);
                 if outbound < wanted
                     && !self.peers.contains_key(&peer)
-                    && !self.banned.contains(&peer)
+                    && !self.banned.contains_key(&peer)
                 {
                     let _ = self.swarm.dial(peer);
                 }
@@ -653,6 +654,15 @@ impl Service {
         request: Request,
         channel: request_response::ResponseChannel<Response>,
     ) {
+        if let Request::Malformed(why) = request {
+            self.respond(kind, channel, Response::Refused(wire::Code::BadRequest));
+            self.penalise(
+                peer,
+                Fault::Fatal,
+                format!("malformed {} request: {why}", kind.name()),
+            );
+            return;
+        }
         let now = Instant::now();
         let allowed = self.peers.get_mut(&peer).is_some_and(|p| match kind {
             Kind::Status => p.quotas.status.take(now),
@@ -682,6 +692,7 @@ impl Service {
                     let _ = work.send(Work::Respond(kind, channel, resp));
                 });
             }
+            Request::Malformed(_) => {}
             Request::Bodies(hashes) => {
                 let chain = self.chain.clone();
                 let work = self.work.clone();
@@ -815,8 +826,8 @@ impl Service {
         tracing::warn!(peer = %peer, ?fault, reason = %why, "peer penalised");
         if let Verdict::Ban(length) = verdict {
             tracing::warn!(peer = %peer, secs = length.as_secs(), "peer banned");
-            self.banned.insert(peer);
-            self.info.write().banned = self.banned.iter().map(|p| p.to_string()).collect();
+            self.banned.insert(peer, why);
+            self.publish_bans();
             let b = self.swarm.behaviour_mut();
             b.blocked.block_peer(peer);
             b.gossipsub.blacklist_peer(&peer);
@@ -858,9 +869,9 @@ impl Service {
     fn maintain(&mut self) {
         let now = Instant::now();
         for peer in self.scores.expired_bans(now) {
-            if self.banned.remove(&peer) {
+            if self.banned.remove(&peer).is_some() {
                 tracing::info!(peer = %peer, "ban ended");
-                self.info.write().banned = self.banned.iter().map(|p| p.to_string()).collect();
+                self.publish_bans();
                 let b = self.swarm.behaviour_mut();
                 b.blocked.unblock_peer(peer);
                 b.gossipsub.remove_blacklisted_peer(&peer);
@@ -881,7 +892,7 @@ impl Service {
         let missing: Vec<Multiaddr> = self
             .static_peers
             .iter()
-            .filter(|(id, _)| !self.peers.contains_key(id) && !self.banned.contains(id))
+            .filter(|(id, _)| !self.peers.contains_key(id) && !self.banned.contains_key(id))
             .map(|(_, a)| a.clone())
             .collect();
         for addr in missing {
@@ -941,6 +952,17 @@ impl Service {
             })
             .collect();
         self.info.write().peers = peers;
+    }
+
+    fn publish_bans(&self) {
+        self.info.write().banned = self
+            .banned
+            .iter()
+            .map(|(id, reason)| crate::Banned {
+                id: id.to_string(),
+                reason: reason.clone(),
+            })
+            .collect();
     }
 
     pub(crate) fn publish_sync(&self) {

@@ -118,6 +118,9 @@ pub enum Request {
     Headers(HeadersRequest),
     /// `/bodies/1`: block hashes, at most [`MAX_BODIES`].
     Bodies(Vec<B256>),
+    /// What a peer sent that could not be read (oversized or undecodable), and why. Never
+    /// sent.
+    Malformed(String),
 }
 
 /// The first byte of every response.
