@@ -768,22 +768,47 @@ mod tests {
         assert_eq!(mem.apply(&one), reference_root(&model));
     }
 
+    /// Proofs of present and absent keys verify with alloy-trie's verifier against the root;
+    /// a proof does not verify a value other than the one it holds.
     #[test]
-    fn proof_walks_from_root_to_leaf() {
+    fn proofs_verify_against_the_root() {
+        use alloy_primitives::Bytes;
+        use alloy_trie::proof::verify_proof;
         let mem = Mem::default();
         let mut batch = BTreeMap::new();
         for i in 0..50u8 {
-            batch.insert(*keccak256([i]), Some(vec![i; 40]));
+            // Values of 1 byte make inline leaves, of 40 bytes hashed ones.
+            let len = if i % 2 == 0 { 40 } else { 1 };
+            batch.insert(*keccak256([i]), Some(vec![i; len]));
         }
         let root = mem.apply(&batch);
         let load = |p: &[u8]| Ok(mem.0.borrow().get(p).cloned());
-        let key = *keccak256([7u8]);
-        let nodes = proof(&load, &key).unwrap();
-        assert_eq!(keccak256(&nodes[0]), root);
-        // Each later node is referenced by hash from the one before it.
-        for w in nodes.windows(2) {
-            let h = keccak256(&w[1]);
-            assert!(w[0].windows(32).any(|x| x == h.as_slice()));
+        for i in 0..60u8 {
+            let key = *keccak256([i]);
+            let nodes: Vec<Bytes> = proof(&load, &key)
+                .unwrap()
+                .into_iter()
+                .map(Bytes::from)
+                .collect();
+            assert_eq!(keccak256(&nodes[0]), root);
+            let value = batch.get(&key).cloned().flatten();
+            let nibbles = Nibbles::unpack(key);
+            verify_proof(root, nibbles, value.clone(), &nodes)
+                .unwrap_or_else(|e| panic!("key {i}: {e}"));
+            let wrong = match value {
+                Some(mut v) => {
+                    v[0] ^= 1;
+                    Some(v)
+                }
+                None => Some(vec![1]),
+            };
+            assert!(
+                matches!(
+                    verify_proof(root, nibbles, wrong, &nodes),
+                    Err(alloy_trie::proof::ProofVerificationError::ValueMismatch { .. })
+                ),
+                "key {i}"
+            );
         }
     }
 }
