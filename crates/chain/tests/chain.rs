@@ -6,7 +6,7 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, Bytes, Signature, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use scion_chain::{Chain, ChainError};
+use scion_chain::{Chain, ChainError, TxRejected, MAX_TX_SIZE};
 use scion_types::ChainSpec;
 
 const GWEI: u128 = 1_000_000_000;
@@ -44,9 +44,9 @@ where
     TxEnvelope::from(t.into_signed(sig)).encoded_2718()
 }
 
-fn rejection(chain: &Chain, raw: &[u8]) -> String {
+fn rejection(chain: &Chain, raw: &[u8]) -> TxRejected {
     match chain.submit_raw(raw) {
-        Err(ChainError::Tx(r)) => r.to_string(),
+        Err(ChainError::Tx(r)) => r,
         other => panic!("expected a rejection, got {other:?}"),
     }
 }
@@ -76,8 +76,18 @@ fn pooled_transactions_are_mined_in_nonce_order() {
             .len(),
         2
     );
-    // The next block's base fee follows EIP-1559 (a nearly empty block lowers it).
-    assert!(chain.next_base_fee() < b.header.base_fee_per_gas);
+    // The next block's base fee follows EIP-1559 (alloy's formula, with Scion's floor): a
+    // nearly empty block lowers it.
+    assert_eq!(b.header.gas_used, 2 * 21_000);
+    let want = alloy_eips::calc_next_block_base_fee(
+        b.header.gas_used,
+        b.header.gas_limit,
+        b.header.base_fee_per_gas,
+        alloy_eips::eip1559::BaseFeeParams::ethereum(),
+    )
+    .max(scion_consensus::MIN_BASE_FEE);
+    assert_eq!(chain.next_base_fee(), want);
+    assert!(want < b.header.base_fee_per_gas);
     // An empty block still advances the chain.
     assert_eq!(chain.mine_block(None).unwrap().header.number, 2);
 }
@@ -88,12 +98,9 @@ fn replacement_needs_ten_percent_more() {
     let k = dev_key();
     let first = raw(&k, tx(0, 10 * GWEI, GWEI));
     chain.submit_raw(&first).unwrap();
-    assert_eq!(rejection(&chain, &first), "already known");
+    assert_eq!(rejection(&chain, &first), TxRejected::AlreadyKnown);
     let low = raw(&k, tx(0, 10 * GWEI + 1, GWEI + 1));
-    assert_eq!(
-        rejection(&chain, &low),
-        "replacement transaction underpriced"
-    );
+    assert_eq!(rejection(&chain, &low), TxRejected::ReplacementUnderpriced);
     let bumped = chain
         .submit_raw(&raw(&k, tx(0, 11 * GWEI, GWEI * 11 / 10)))
         .unwrap();
@@ -105,9 +112,27 @@ fn replacement_needs_ten_percent_more() {
 fn bad_transactions_are_refused_with_geths_words_and_nothing_is_stored() {
     let (_d, chain) = open();
     let k = dev_key();
-    let cases: Vec<(Vec<u8>, &str)> = vec![
-        (vec![0xf8, 0x01, 0x02], "rlp:"),
-        (b"not a transaction".to_vec(), "rlp:"),
+    let stranger = PrivateKeySigner::random();
+    let balance = chain
+        .store()
+        .latest_account(k.address())
+        .unwrap()
+        .unwrap()
+        .balance;
+    let gas_limit = chain.head().gas_limit;
+    let base_fee = chain.next_base_fee();
+    let fee = U256::from(21_000 * 10 * GWEI);
+    let oversized = raw(
+        &k,
+        TxLegacy {
+            chain_id: Some(7773),
+            gas_limit: 5_000_000,
+            gas_price: 10 * GWEI,
+            input: Bytes::from(vec![1u8; 130 * 1024]),
+            ..Default::default()
+        },
+    );
+    let cases: Vec<(Vec<u8>, TxRejected, &str)> = vec![
         (
             raw(
                 &k,
@@ -116,7 +141,11 @@ fn bad_transactions_are_refused_with_geths_words_and_nothing_is_stored() {
                     ..tx(0, 10 * GWEI, GWEI)
                 },
             ),
-            "invalid chain id for signer",
+            TxRejected::ChainId {
+                have: 1,
+                want: 7773,
+            },
+            "invalid chain id for signer: have 1 want 7773",
         ),
         (
             raw(
@@ -126,7 +155,11 @@ fn bad_transactions_are_refused_with_geths_words_and_nothing_is_stored() {
                     ..tx(0, 10 * GWEI, GWEI)
                 },
             ),
-            "intrinsic gas too low",
+            TxRejected::IntrinsicGasTooLow {
+                have: 20_000,
+                want: 21_000,
+            },
+            "intrinsic gas too low: have 20000, want 21000",
         ),
         (
             raw(
@@ -136,14 +169,27 @@ fn bad_transactions_are_refused_with_geths_words_and_nothing_is_stored() {
                     ..tx(0, 10 * GWEI, GWEI)
                 },
             ),
+            TxRejected::ExceedsBlockGasLimit {
+                gas: 31_000_000,
+                limit: gas_limit,
+            },
             "exceeds block gas limit",
         ),
         (
             raw(&k, tx(0, 10 * GWEI, 11 * GWEI)),
+            TxRejected::TipAboveFeeCap {
+                tip: 11 * GWEI,
+                max_fee: 10 * GWEI,
+            },
             "max priority fee per gas higher than max fee per gas",
         ),
         (
             raw(&k, tx(0, 100, 1)),
+            TxRejected::FeeCapBelowBaseFee {
+                sender: k.address(),
+                max_fee: 100,
+                base_fee,
+            },
             "max fee per gas less than block base fee",
         ),
         (
@@ -156,10 +202,16 @@ fn bad_transactions_are_refused_with_geths_words_and_nothing_is_stored() {
                     ..Default::default()
                 },
             ),
+            TxRejected::TypeNotSupported,
             "transaction type not supported",
         ),
         (
-            raw(&PrivateKeySigner::random(), tx(0, 10 * GWEI, GWEI)),
+            raw(&stranger, tx(0, 10 * GWEI, GWEI)),
+            TxRejected::InsufficientFunds {
+                sender: stranger.address(),
+                have: U256::ZERO,
+                want: Some(fee + U256::from(1)),
+            },
             "insufficient funds for gas * price + value",
         ),
         (
@@ -170,58 +222,86 @@ fn bad_transactions_are_refused_with_geths_words_and_nothing_is_stored() {
                     ..tx(0, 10 * GWEI, GWEI)
                 },
             ),
-            "insufficient funds",
+            TxRejected::InsufficientFunds {
+                sender: k.address(),
+                have: balance,
+                want: Some(fee + U256::MAX / U256::from(2)),
+            },
+            "insufficient funds for gas * price + value",
         ),
+        (
+            oversized.clone(),
+            TxRejected::Oversized {
+                size: oversized.len(),
+                limit: MAX_TX_SIZE,
+            },
+            "oversized data",
+        ),
+        // Cost that overflows 256 bits, a nonce far ahead, the maximal nonce (EIP-2681).
         (
             raw(
                 &k,
-                TxLegacy {
-                    chain_id: Some(7773),
-                    gas_limit: 5_000_000,
-                    gas_price: 10 * GWEI,
-                    input: Bytes::from(vec![1u8; 130 * 1024]),
-                    ..Default::default()
+                TxEip1559 {
+                    value: U256::MAX,
+                    ..tx(0, 10 * GWEI, GWEI)
                 },
             ),
-            "oversized data",
+            TxRejected::InsufficientFunds {
+                sender: k.address(),
+                have: balance,
+                want: None,
+            },
+            "insufficient funds for gas * price + value",
+        ),
+        (
+            raw(&k, tx(5_000, 10 * GWEI, GWEI)),
+            TxRejected::NonceTooHigh {
+                next: 0,
+                nonce: 5_000,
+                max_gap: 1_024,
+            },
+            "nonce too high",
+        ),
+        (
+            raw(&k, tx(u64::MAX, 10 * GWEI, GWEI)),
+            TxRejected::NonceMax,
+            "nonce has max value",
         ),
     ];
-    // Cost that overflows 256 bits, a nonce far ahead, the maximal nonce (EIP-2681).
-    let mut cases = cases;
-    cases.push((
-        raw(
-            &k,
-            TxEip1559 {
-                value: U256::MAX,
-                ..tx(0, 10 * GWEI, GWEI)
-            },
-        ),
-        "insufficient funds",
-    ));
-    cases.push((raw(&k, tx(5_000, 10 * GWEI, GWEI)), "nonce too high"));
-    cases.push((
-        raw(&k, tx(u64::MAX, 10 * GWEI, GWEI)),
-        "nonce has max value",
-    ));
-    for (bytes, want) in &cases {
-        let msg = rejection(&chain, bytes);
-        assert!(msg.starts_with(want), "want {want:?}, got {msg:?}");
+    for (bytes, want, words) in &cases {
+        let got = rejection(&chain, bytes);
+        assert_eq!(&got, want);
+        assert!(got.to_string().starts_with(words), "{got}");
+    }
+    // Bytes that are not a transaction, and a typed transaction with trailing garbage.
+    let mut trailing = raw(&k, tx(0, 10 * GWEI, GWEI));
+    trailing.push(0);
+    for bytes in [
+        vec![0xf8, 0x01, 0x02],
+        b"not a transaction".to_vec(),
+        trailing,
+    ] {
+        let got = rejection(&chain, &bytes);
+        assert!(matches!(got, TxRejected::Rlp(_)), "{got:?}");
+        assert!(got.to_string().starts_with("rlp: "), "{got}");
     }
     // A signature that recovers to no key.
     let t = tx(0, 10 * GWEI, GWEI);
     let bad = TxEnvelope::from(t.into_signed(Signature::new(U256::ZERO, U256::from(1), false)));
-    assert_eq!(rejection(&chain, &bad.encoded_2718()), "invalid sender");
-    // A typed transaction with trailing garbage.
-    let mut trailing = raw(&k, tx(0, 10 * GWEI, GWEI));
-    trailing.push(0);
-    assert!(rejection(&chain, &trailing).starts_with("rlp:"));
+    assert_eq!(
+        rejection(&chain, &bad.encoded_2718()),
+        TxRejected::InvalidSender
+    );
 
     assert!(chain.pool().is_empty(), "nothing was pooled");
     chain.mine_block(None).unwrap();
     // Once nonce 0 is mined, it is too low.
     chain.submit_raw(&raw(&k, tx(0, 10 * GWEI, GWEI))).unwrap();
     chain.mine_block(None).unwrap();
-    assert!(rejection(&chain, &raw(&k, tx(0, 20 * GWEI, GWEI))).starts_with("nonce too low"));
+    assert_eq!(
+        rejection(&chain, &raw(&k, tx(0, 20 * GWEI, GWEI))),
+        TxRejected::NonceTooLow { next: 1, nonce: 0 }
+    );
     assert_eq!(chain.head().number, 2);
 }
 
@@ -263,10 +343,15 @@ fn a_mined_transaction_is_never_seen_before_its_block_is_the_head() {
         std::thread::spawn(move || {
             let mut found = 0;
             for (hash, nonce) in to_read {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
                 let loc = loop {
                     if let Some(loc) = chain.tx_location(hash).unwrap() {
                         break loc;
                     }
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "transaction {nonce} not found 60 s after it was sent"
+                    );
                     std::hint::spin_loop();
                 };
                 let head = chain.head();
