@@ -183,15 +183,57 @@ async fn proofs_verify_against_the_state_root() {
             .iter()
             .map(|n| Bytes::from(bytes(n)))
             .collect();
+        // The account the proof must hold, from what the contract is, not from the answer: a
+        // contract starts at nonce 1 (EIP-161), holds nothing, has no code, and its storage
+        // root is the root of {0: 0x2a, 5: 0x07} (alloy-trie's HashBuilder).
+        let mut storage: Vec<(B256, Vec<u8>)> = [(0u64, 42u64), (5, 7)]
+            .iter()
+            .map(|(k, v)| {
+                (
+                    keccak256(U256::from(*k).to_be_bytes::<32>()),
+                    alloy_rlp::encode(U256::from(*v)),
+                )
+            })
+            .collect();
+        storage.sort();
+        let mut hb = alloy_trie::HashBuilder::default();
+        for (k, v) in &storage {
+            hb.add_leaf(alloy_trie::Nibbles::unpack(k), v);
+        }
         let account = scion_types::Account {
-            nonce: quantity(&p["nonce"]) as u64,
-            balance: U256::from(quantity(&p["balance"])),
-            storage_root: p["storageHash"].as_str().unwrap().parse().unwrap(),
-            code_hash: p["codeHash"].as_str().unwrap().parse().unwrap(),
+            nonce: 1,
+            balance: U256::ZERO,
+            storage_root: hb.root(),
+            code_hash: scion_types::KECCAK_EMPTY,
         };
+        assert_eq!(
+            (
+                &p["address"],
+                &p["nonce"],
+                &p["balance"],
+                &p["storageHash"],
+                &p["codeHash"]
+            ),
+            (
+                &json!(contract),
+                &json!("0x1"),
+                &json!("0x0"),
+                &json!(account.storage_root),
+                &json!(account.code_hash)
+            )
+        );
         let key = alloy_trie::Nibbles::unpack(keccak256(contract));
         alloy_trie::proof::verify_proof(root, key, Some(account.rlp()), &nodes)
             .expect("account proof");
+        // The proof holds that account and no other.
+        let other = scion_types::Account {
+            nonce: 2,
+            ..account
+        };
+        assert!(matches!(
+            alloy_trie::proof::verify_proof(root, key, Some(other.rlp()), &nodes),
+            Err(alloy_trie::proof::ProofVerificationError::ValueMismatch { .. })
+        ));
         let want = [(0u64, 42u64), (5, 7), (9, 0)];
         for (i, (slot, value)) in want.iter().enumerate() {
             let sp = &p["storageProof"][i];
@@ -204,8 +246,17 @@ async fn proofs_verify_against_the_state_root() {
                 .collect();
             let key = alloy_trie::Nibbles::unpack(keccak256(U256::from(*slot).to_be_bytes::<32>()));
             let expected = (*value != 0).then(|| alloy_rlp::encode(U256::from(*value)));
-            alloy_trie::proof::verify_proof(account.storage_root, key, expected, &nodes)
+            alloy_trie::proof::verify_proof(account.storage_root, key, expected.clone(), &nodes)
                 .expect("storage proof");
+            // Present slots do not prove absence; the absent one does not prove a value.
+            let wrong = match expected {
+                Some(_) => None,
+                None => Some(alloy_rlp::encode(U256::from(1))),
+            };
+            assert!(matches!(
+                alloy_trie::proof::verify_proof(account.storage_root, key, wrong, &nodes),
+                Err(alloy_trie::proof::ProofVerificationError::ValueMismatch { .. })
+            ));
         }
         // A missing account proves its absence.
         let p = rpc(
@@ -221,13 +272,29 @@ async fn proofs_verify_against_the_state_root() {
             .collect();
         let key = alloy_trie::Nibbles::unpack(keccak256(Address::repeat_byte(0x55)));
         alloy_trie::proof::verify_proof(root, key, None, &nodes).expect("absence proof");
+        let empty = scion_types::Account::default();
+        assert_eq!(
+            (
+                &p["nonce"],
+                &p["balance"],
+                &p["storageHash"],
+                &p["codeHash"]
+            ),
+            (
+                &json!("0x0"),
+                &json!("0x0"),
+                &json!(empty.storage_root),
+                &json!(empty.code_hash)
+            )
+        );
+        assert!(matches!(
+            alloy_trie::proof::verify_proof(root, key, Some(empty.rlp()), &nodes),
+            Err(alloy_trie::proof::ProofVerificationError::ValueMismatch { .. })
+        ));
         let e = rpc_raw(addr, "eth_getProof", json!([contract, [], "0x0"]));
-        assert!(
-            e["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("latest block only"),
-            "{e}"
+        assert_eq!(
+            e["error"],
+            json!({"code": -32000, "message": "proofs are served for the latest block only"})
         );
     })
     .await;
