@@ -2,10 +2,11 @@
 
 use crate::abi::IBridge::*;
 use crate::headers::{Chain, Reject};
+use crate::keys::RECEIVE_HEADER_LAST;
 use crate::store::{Host, Store};
-use crate::{len_u64, queue, BridgeError, Config};
+use crate::{from_display, len_u64, queue, to_display, BridgeError, Config};
 use crate::{pegin, pegout};
-use alloy_primitives::{Address, Bytes, B256, I256, U256};
+use alloy_primitives::{Address, Bytes, I256, U256};
 use alloy_sol_types::{Revert, SolCall, SolError};
 use bitcoin::consensus::serialize;
 use bitcoin::hashes::{sha256d, Hash};
@@ -201,13 +202,6 @@ fn federator_only(cfg: &Config, caller: Address, what: &str) -> Result<(), Bridg
     Ok(())
 }
 
-/// A Bitcoin hash given in display order.
-fn from_display(b: B256) -> [u8; 32] {
-    let mut v = b.0;
-    v.reverse();
-    v
-}
-
 fn txid_arg(s: &str) -> Result<Txid, BridgeError> {
     Txid::from_str(s.trim_start_matches("0x"))
         .map_err(|e| revert(format!("bad transaction hash {s:?}: {e}")))
@@ -292,7 +286,7 @@ fn run(cfg: &Config, st: &mut Store, call: &Call, sel: [u8; 4]) -> Result<Vec<u8
             let b = chain
                 .at_height(height)?
                 .ok_or_else(|| BridgeError::Database("best chain has a gap".into()))?;
-            let hash = display_hash(&b.hash());
+            let hash = to_display(&b.hash());
             getBtcBlockchainBlockHashAtDepthCall::abi_encode_returns(&Bytes::from(hash.to_vec()))
         }
         getBtcBlockchainBestBlockHeaderCall::SELECTOR => {
@@ -301,7 +295,7 @@ fn run(cfg: &Config, st: &mut Store, call: &Call, sel: [u8; 4]) -> Result<Vec<u8
         }
         getBtcBlockchainBlockHeaderByHashCall::SELECTOR => {
             let c: getBtcBlockchainBlockHeaderByHashCall = decode(input)?;
-            let hash = BlockHash::from_byte_array(from_display(c.btcBlockHash));
+            let hash = from_display::<BlockHash>(c.btcBlockHash);
             let h = Chain::new(st, cfg).get(&hash)?;
             let out = h.map(|s| serialize(&s.header)).unwrap_or_default();
             getBtcBlockchainBlockHeaderByHashCall::abi_encode_returns(&out.into())
@@ -391,12 +385,6 @@ fn run(cfg: &Config, st: &mut Store, call: &Call, sel: [u8; 4]) -> Result<Vec<u8
     })
 }
 
-fn display_hash(h: &BlockHash) -> [u8; 32] {
-    let mut b = h.to_byte_array();
-    b.reverse();
-    b
-}
-
 /// receiveHeader's result codes.
 fn receive_header(cfg: &Config, st: &mut Store, raw: &[u8]) -> Result<i64, BridgeError> {
     if raw.len() != 80 {
@@ -404,7 +392,7 @@ fn receive_header(cfg: &Config, st: &mut Store, raw: &[u8]) -> Result<i64, Bridg
     }
     let now = st.host().timestamp();
     // The first call finds 0: any block timestamp is past 0 + interval.
-    let last = st.get_u64(b"rh.last")?;
+    let last = st.get_u64(RECEIVE_HEADER_LAST)?;
     if last != 0 && now < last.saturating_add(cfg.p.receive_header_interval) {
         return Ok(-1);
     }
@@ -424,7 +412,7 @@ fn receive_header(cfg: &Config, st: &mut Store, raw: &[u8]) -> Result<i64, Bridg
     }
     match chain.add(raw)? {
         Ok(_) => {
-            st.put_u64(b"rh.last", now)?;
+            st.put_u64(RECEIVE_HEADER_LAST, now)?;
             Ok(0)
         }
         Err(Reject::Exists) => Ok(-4),
@@ -442,7 +430,7 @@ fn confirmations(
     c: &getBtcTransactionConfirmationsCall,
 ) -> Result<i64, BridgeError> {
     let mut chain = Chain::new(st, cfg);
-    let Some(block) = chain.get(&BlockHash::from_byte_array(from_display(c.blockHash)))? else {
+    let Some(block) = chain.get(&from_display::<BlockHash>(c.blockHash))? else {
         return Ok(-1);
     };
     if !chain.is_main(&block)? {
@@ -462,9 +450,9 @@ fn confirmations(
     if n > CONFIRMATIONS_MAX_DEPTH {
         return Ok(-3);
     }
-    let mut node = from_display(c.txHash);
+    let mut node = from_display::<sha256d::Hash>(c.txHash).to_byte_array();
     for (i, sib) in c.merkleBranchHashes.iter().enumerate() {
-        let sib = from_display(*sib);
+        let sib = from_display::<sha256d::Hash>(*sib).to_byte_array();
         let right = i < 256 && c.merkleBranchPath.bit(i);
         let mut buf = [0u8; 64];
         if right {

@@ -2,6 +2,7 @@
 //! parent, proof of work, nBits (the network's retarget rule) and median-time-past; the best
 //! chain is the one with the most work, and Bitcoin reorgs are followed.
 
+use crate::keys;
 use crate::store::Store;
 use crate::{BridgeError, Config};
 use alloy_primitives::U256;
@@ -91,16 +92,6 @@ impl Stored {
     }
 }
 
-const BEST: &[u8] = b"btc.best";
-
-fn header_key(hash: &BlockHash) -> Vec<u8> {
-    [b"btc.h.".as_slice(), hash.as_byte_array()].concat()
-}
-
-fn height_key(height: u32) -> Vec<u8> {
-    [b"btc.m.".as_slice(), &height.to_be_bytes()].concat()
-}
-
 /// The header chain's view over Bridge storage.
 pub struct Chain<'s, 'h> {
     st: &'s mut Store<'h>,
@@ -121,15 +112,16 @@ impl<'s, 'h> Chain<'s, 'h> {
             chainwork: self.cfg.checkpoint_work,
         };
         let hash = cp.hash();
-        self.st.put(&header_key(&hash), &cp.encode())?;
-        self.st.put(&height_key(cp.height), hash.as_byte_array())?;
-        self.st.put(BEST, hash.as_byte_array())
+        self.st.put(&keys::btc_header(&hash), &cp.encode())?;
+        self.st
+            .put(&keys::btc_height(cp.height), hash.as_byte_array())?;
+        self.st.put(keys::BTC_BEST, hash.as_byte_array())
     }
 
     /// A header by hash.
     pub fn get(&mut self, hash: &BlockHash) -> Result<Option<Stored>, BridgeError> {
         self.st
-            .get(&header_key(hash))?
+            .get(&keys::btc_header(hash))?
             .map(|v| Stored::decode(&v))
             .transpose()
     }
@@ -138,7 +130,7 @@ impl<'s, 'h> Chain<'s, 'h> {
     pub fn best(&mut self) -> Result<Stored, BridgeError> {
         let h = self
             .st
-            .get(BEST)?
+            .get(keys::BTC_BEST)?
             .ok_or_else(|| BridgeError::Database("Bridge has no Bitcoin best block".into()))?;
         let hash = BlockHash::from_slice(&h)
             .map_err(|_| BridgeError::Database("corrupt Bitcoin best hash".into()))?;
@@ -148,7 +140,7 @@ impl<'s, 'h> Chain<'s, 'h> {
 
     /// The best chain's block at `height`.
     pub fn at_height(&mut self, height: u32) -> Result<Option<Stored>, BridgeError> {
-        let Some(h) = self.st.get(&height_key(height))? else {
+        let Some(h) = self.st.get(&keys::btc_height(height))? else {
             return Ok(None);
         };
         let hash = BlockHash::from_slice(&h)
@@ -158,7 +150,7 @@ impl<'s, 'h> Chain<'s, 'h> {
 
     /// Whether `s` is on the best chain.
     pub fn is_main(&mut self, s: &Stored) -> Result<bool, BridgeError> {
-        Ok(self.st.get(&height_key(s.height))?.as_deref() == Some(s.hash().as_byte_array()))
+        Ok(self.st.get(&keys::btc_height(s.height))?.as_deref() == Some(s.hash().as_byte_array()))
     }
 
     fn parent(&mut self, s: &Stored) -> Result<Option<Stored>, BridgeError> {
@@ -310,7 +302,7 @@ impl<'s, 'h> Chain<'s, 'h> {
             height,
             chainwork: parent.chainwork.saturating_add(work),
         };
-        self.st.put(&header_key(&hash), &stored.encode())?;
+        self.st.put(&keys::btc_header(&hash), &stored.encode())?;
         let best = self.best()?;
         if stored.chainwork > best.chainwork {
             self.set_best(&stored, &best)?;
@@ -321,7 +313,7 @@ impl<'s, 'h> Chain<'s, 'h> {
     /// Makes `new` the best tip: rewrites the height index from the fork point.
     fn set_best(&mut self, new: &Stored, old: &Stored) -> Result<(), BridgeError> {
         for h in new.height.saturating_add(1)..=old.height {
-            self.st.delete(&height_key(h))?;
+            self.st.delete(&keys::btc_height(h))?;
         }
         let mut cur = new.clone();
         loop {
@@ -329,12 +321,12 @@ impl<'s, 'h> Chain<'s, 'h> {
                 break;
             }
             self.st
-                .put(&height_key(cur.height), cur.hash().as_byte_array())?;
+                .put(&keys::btc_height(cur.height), cur.hash().as_byte_array())?;
             match self.parent(&cur)? {
                 Some(p) => cur = p,
                 None => break,
             }
         }
-        self.st.put(BEST, new.hash().as_byte_array())
+        self.st.put(keys::BTC_BEST, new.hash().as_byte_array())
     }
 }

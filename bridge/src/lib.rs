@@ -27,12 +27,14 @@ pub mod config;
 mod dispatch;
 pub mod federator;
 pub mod headers;
+pub mod keys;
 pub mod pegin;
 pub mod pegout;
 pub mod queue;
 pub mod store;
 
 use alloy_primitives::{address, Address, B256, U256};
+use bitcoin::hashes::Hash;
 pub use config::{rsk_address, Config, Federation, Member};
 pub use dispatch::{execute, method_gas, Call, Outcome};
 pub use store::{Host, MemHost, Store};
@@ -43,6 +45,21 @@ const _: () = assert!(usize::BITS <= u64::BITS);
 /// A length or count as `u64`.
 pub(crate) fn len_u64(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// A Bitcoin hash (txid, block hash) in display order, byte-reversed from its internal order:
+/// how the Bridge's ABI takes and its events show Bitcoin hashes.
+pub fn to_display<H: Hash<Bytes = [u8; 32]>>(hash: &H) -> B256 {
+    let mut b = hash.to_byte_array();
+    b.reverse();
+    B256::from(b)
+}
+
+/// A Bitcoin hash given in display order (the inverse of [`to_display`]).
+pub fn from_display<H: Hash<Bytes = [u8; 32]>>(shown: B256) -> H {
+    let mut b = shown.0;
+    b.reverse();
+    H::from_byte_array(b)
 }
 
 /// The Bridge's address (Rootstock's).

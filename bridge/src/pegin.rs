@@ -5,8 +5,8 @@ use crate::abi::IBridge;
 use crate::config::rsk_address;
 use crate::headers::Chain;
 use crate::store::Store;
-use crate::{pegout, queue, BridgeError, Config};
-use alloy_primitives::{Address, B256, I256};
+use crate::{keys, queue, to_display, BridgeError, Config};
+use alloy_primitives::{Address, I256};
 use alloy_sol_types::SolEvent;
 use bitcoin::blockdata::script::Instruction;
 use bitcoin::consensus::{deserialize, serialize};
@@ -222,20 +222,9 @@ pub fn instructions(tx: &Transaction) -> Result<Option<Instructions>, PayloadErr
     }
 }
 
-/// A txid in display order as a 32-byte word (how events and getters show Bitcoin hashes).
-pub fn display(txid: &Txid) -> B256 {
-    let mut b = txid.to_byte_array();
-    b.reverse();
-    B256::from(b)
-}
-
-fn processed_key(txid: &Txid) -> Vec<u8> {
-    [b"tx.".as_slice(), txid.as_byte_array()].concat()
-}
-
 /// The Scion block a Bitcoin transaction was processed in, if it was.
 pub fn processed_at(st: &mut Store, txid: &Txid) -> Result<Option<u64>, BridgeError> {
-    match st.get(&processed_key(txid))? {
+    match st.get(&keys::processed(txid))? {
         None => Ok(None),
         Some(v) => v
             .get(..8)
@@ -346,16 +335,16 @@ pub fn register(
 
     // From here on the transaction is recorded whatever the outcome.
     let number = st.host().block_number();
-    st.put_u64(&processed_key(&txid), number)?;
+    st.put_u64(&keys::processed(&txid), number)?;
     for (vout, value) in &outputs {
         queue::add_utxo(st, txid, *vout, *value)?;
     }
-    if pegout::is_pegout(st, &txid)? {
+    if queue::is_pegout(st, &txid)? {
         // The change of the Bridge's own peg-out: back in the UTXO set, nobody is paid.
         return Ok(());
     }
     let sender = sender(&tx);
-    let shown = display(&txid);
+    let shown = to_display(&txid);
     let reject = |st: &mut Store, why: i64, refund: Option<ScriptBuf>| -> Result<(), BridgeError> {
         st.host().log(
             IBridge::rejected_pegin {

@@ -1,17 +1,12 @@
 //! Peg-out (PROTOCOL.md §3.3): release requests, the batch that pays the queue in one Bitcoin
 //! transaction, its confirmation depth, the federators' signatures and the signed release.
-//!
-//! Storage: `po.next` (the block from which the next batch may be made), `po.list` (the Scion
-//! transaction hashes of unsigned batches, 32 bytes each, oldest first), `po.b.<hash>` (a
-//! batch: creation block ‖ confirmed flag ‖ input count ‖ input values ‖ unsigned transaction),
-//! `po.s.<hash><member>` (a federator's signatures, each length-prefixed) and `po.tx.<txid>`
-//! (the batches ever made, so their change can be registered back).
+//! Its storage keys (`po.*`) are in keys.rs.
 
 use crate::abi::IBridge;
-use crate::pegin::display;
+use crate::keys::{self, PEGOUT_LIST, PEGOUT_NEXT};
 use crate::queue::{self, Entry, Utxo};
 use crate::store::Store;
-use crate::{len_u64, BridgeError, Config};
+use crate::{len_u64, to_display, BridgeError, Config};
 use alloy_primitives::{Address, Bytes, B256, I256, U256};
 use alloy_sol_types::SolEvent;
 use bitcoin::consensus::{deserialize, serialize};
@@ -20,7 +15,7 @@ use bitcoin::secp256k1::{ecdsa, Message, Secp256k1};
 use bitcoin::sighash::{EcdsaSighashType, SighashCache};
 use bitcoin::{
     absolute, transaction, Amount, OutPoint, PubkeyHash, ScriptBuf, Sequence, Transaction, TxIn,
-    TxOut, Txid, Witness,
+    TxOut, Witness,
 };
 use scion_types::WEI_PER_SAT;
 use std::num::Saturating;
@@ -183,23 +178,15 @@ pub struct Batch {
     pub tx: Transaction,
 }
 
-fn batch_key(hash: &B256) -> Vec<u8> {
-    [b"po.b.".as_slice(), hash.as_slice()].concat()
-}
-
 fn sig_key(hash: &B256, member: usize) -> Result<Vec<u8>, BridgeError> {
     // A federation has at most 15 members (Federation::new).
     let member = u8::try_from(member)
         .map_err(|_| BridgeError::Config(format!("federator index {member} above 255")))?;
-    Ok([b"po.s.".as_slice(), hash.as_slice(), &[member]].concat())
-}
-
-fn txid_key(txid: &Txid) -> Vec<u8> {
-    [b"po.tx.".as_slice(), txid.as_byte_array()].concat()
+    Ok(keys::pegout_signatures(hash, member))
 }
 
 fn load(st: &mut Store, hash: &B256) -> Result<Option<Batch>, BridgeError> {
-    let Some(v) = st.get(&batch_key(hash))? else {
+    let Some(v) = st.get(&keys::pegout_batch(hash))? else {
         return Ok(None);
     };
     let bad = || corrupt("peg-out batch");
@@ -233,11 +220,11 @@ fn save(st: &mut Store, hash: &B256, b: &Batch) -> Result<(), BridgeError> {
         v.extend_from_slice(&a.to_be_bytes());
     }
     v.extend_from_slice(&serialize(&b.tx));
-    st.put(&batch_key(hash), &v)
+    st.put(&keys::pegout_batch(hash), &v)
 }
 
 fn list(st: &mut Store) -> Result<Vec<B256>, BridgeError> {
-    let v = st.get(b"po.list")?.unwrap_or_default();
+    let v = st.get(PEGOUT_LIST)?.unwrap_or_default();
     if !v.len().is_multiple_of(32) {
         return Err(corrupt("peg-out list"));
     }
@@ -245,17 +232,12 @@ fn list(st: &mut Store) -> Result<Vec<B256>, BridgeError> {
 }
 
 fn set_list(st: &mut Store, l: &[B256]) -> Result<(), BridgeError> {
-    st.put(b"po.list", &l.concat())
-}
-
-/// True when `txid` is a peg-out the Bridge made (its change is the federation's own money).
-pub fn is_pegout(st: &mut Store, txid: &Txid) -> Result<bool, BridgeError> {
-    Ok(st.get(&txid_key(txid))?.is_some())
+    st.put(PEGOUT_LIST, &l.concat())
 }
 
 /// The block from which updateCollections makes the next batch.
 pub fn next_height(cfg: &Config, st: &mut Store) -> Result<u64, BridgeError> {
-    Ok(match st.get_u64(b"po.next")? {
+    Ok(match st.get_u64(PEGOUT_NEXT)? {
         0 => cfg.p.pegout_interval,
         n => n,
     })
@@ -404,7 +386,7 @@ pub fn update_collections(
             save(st, &hash, &b)?;
             st.host().log(
                 IBridge::pegout_confirmed {
-                    btcTxHash: display(&b.tx.compute_txid()),
+                    btcTxHash: to_display(&b.tx.compute_txid()),
                     pegoutCreationRskBlockNumber: U256::from(b.created),
                 }
                 .encode_log_data(),
@@ -415,7 +397,7 @@ pub fn update_collections(
         return Ok(());
     }
     let hash = st.host().tx_hash();
-    if st.get(&batch_key(&hash))?.is_some() {
+    if st.get(&keys::pegout_batch(&hash))?.is_some() {
         // One batch per transaction.
         return Ok(());
     }
@@ -451,8 +433,11 @@ pub fn update_collections(
         })?;
     queue::set_entries(st, &left)?;
     queue::set_utxos(st, &unspent)?;
-    st.put_u64(&txid_key(&txid), now)?;
-    st.put_u64(b"po.next", now.saturating_add(cfg.p.pegout_interval.max(1)))?;
+    queue::record_pegout(st, &txid, now)?;
+    st.put_u64(
+        PEGOUT_NEXT,
+        now.saturating_add(cfg.p.pegout_interval.max(1)),
+    )?;
     save(
         st,
         &hash,
@@ -470,14 +455,14 @@ pub fn update_collections(
     st.host().log(
         IBridge::release_requested {
             rskTxHash: hash,
-            btcTxHash: display(&txid),
+            btcTxHash: to_display(&txid),
             amount: U256::from(total),
         }
         .encode_log_data(),
     );
     st.host().log(
         IBridge::batch_pegout_created {
-            btcTxHash: display(&txid),
+            btcTxHash: to_display(&txid),
             releaseRskTxHashes: refs.into(),
         }
         .encode_log_data(),
@@ -650,7 +635,7 @@ pub fn add_signature(
         }
         .encode_log_data(),
     );
-    st.delete(&batch_key(&hash))?;
+    st.delete(&keys::pegout_batch(&hash))?;
     for m in 0..fed.members.len() {
         st.delete(&sig_key(&hash, m)?)?;
     }

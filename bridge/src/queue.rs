@@ -1,19 +1,13 @@
-//! The federation's UTXO set, the queue of BTC owed (peg-out requests and peg-in refunds) and
-//! the amount pegged in, kept in Bridge storage.
+//! The federation's money in Bridge storage: its UTXO set, the peg-out transactions it made
+//! (whose change comes back to it), the queue of BTC owed (peg-out requests and peg-in refunds)
+//! and the amount pegged in. pegin.rs and pegout.rs both go through here.
 
+use crate::keys::{self, LOCKED, QUEUE_COUNT, UTXO_COUNT};
 use crate::store::Store;
 use crate::{len_u64, BridgeError};
 use alloy_primitives::B256;
 use bitcoin::hashes::Hash;
 use bitcoin::{ScriptBuf, Txid};
-
-const UTXO_COUNT: &[u8] = b"utxo.n";
-const QUEUE_COUNT: &[u8] = b"queue.n";
-const LOCKED: &[u8] = b"locked";
-
-fn indexed(prefix: &[u8], i: u64) -> Vec<u8> {
-    [prefix, &i.to_be_bytes()].concat()
-}
 
 /// A federation output the Bridge can spend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +26,7 @@ pub fn add_utxo(st: &mut Store, txid: Txid, vout: u32, value: u64) -> Result<(),
     let mut v = txid.to_byte_array().to_vec();
     v.extend_from_slice(&vout.to_be_bytes());
     v.extend_from_slice(&value.to_be_bytes());
-    st.put(&indexed(b"utxo.", n), &v)?;
+    st.put(&keys::utxo(n), &v)?;
     st.put_u64(UTXO_COUNT, next_count(n, "UTXO count")?)
 }
 
@@ -59,7 +53,7 @@ pub fn utxos(st: &mut Store) -> Result<Vec<Utxo>, BridgeError> {
     let mut out = Vec::new();
     for i in 0..n {
         let utxo = st
-            .get(&indexed(b"utxo.", i))?
+            .get(&keys::utxo(i))?
             .and_then(|v| decode_utxo(&v))
             .ok_or_else(|| corrupt("UTXO"))?;
         out.push(utxo);
@@ -79,7 +73,7 @@ pub fn push(
     let mut v = reference.to_vec();
     v.extend_from_slice(&sat.to_be_bytes());
     v.extend_from_slice(script.as_bytes());
-    st.put(&indexed(b"queue.", n), &v)?;
+    st.put(&keys::queue_entry(n), &v)?;
     st.put_u64(QUEUE_COUNT, next_count(n, "queue length")?)
 }
 
@@ -131,7 +125,7 @@ pub fn entries(st: &mut Store) -> Result<Vec<Entry>, BridgeError> {
     let mut out = Vec::new();
     for i in 0..n {
         let entry = st
-            .get(&indexed(b"queue.", i))?
+            .get(&keys::queue_entry(i))?
             .and_then(|v| decode_entry(&v))
             .ok_or_else(|| corrupt("queue entry"))?;
         out.push(entry);
@@ -146,10 +140,10 @@ pub fn set_entries(st: &mut Store, entries: &[Entry]) -> Result<(), BridgeError>
         let mut v = e.reference.to_vec();
         v.extend_from_slice(&e.sat.to_be_bytes());
         v.extend_from_slice(e.script.as_bytes());
-        st.put(&indexed(b"queue.", i), &v)?;
+        st.put(&keys::queue_entry(i), &v)?;
     }
     for i in len_u64(entries.len())..old {
-        st.delete(&indexed(b"queue.", i))?;
+        st.delete(&keys::queue_entry(i))?;
     }
     st.put_u64(QUEUE_COUNT, len_u64(entries.len()))
 }
@@ -162,7 +156,17 @@ pub fn set_utxos(st: &mut Store, utxos: &[Utxo]) -> Result<(), BridgeError> {
         add_utxo(st, u.txid, u.vout, u.value)?;
     }
     for i in len_u64(utxos.len())..old {
-        st.delete(&indexed(b"utxo.", i))?;
+        st.delete(&keys::utxo(i))?;
     }
     Ok(())
+}
+
+/// Records `txid` as a peg-out the Bridge made in Scion block `number`.
+pub fn record_pegout(st: &mut Store, txid: &Txid, number: u64) -> Result<(), BridgeError> {
+    st.put_u64(&keys::pegout_txid(txid), number)
+}
+
+/// True when `txid` is a peg-out the Bridge made (its change is the federation's own money).
+pub fn is_pegout(st: &mut Store, txid: &Txid) -> Result<bool, BridgeError> {
+    Ok(st.get(&keys::pegout_txid(txid))?.is_some())
 }
