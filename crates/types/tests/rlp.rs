@@ -119,24 +119,20 @@ fn common() -> impl Strategy<Value = Common> {
 
 /// Legacy (with and without EIP-155), EIP-2930 and EIP-1559 transactions.
 fn transaction() -> impl Strategy<Value = TxEnvelope> {
-    let legacy = (
-        common(),
-        proptest::option::of(1..=u64::from(u32::MAX)),
-    )
-        .prop_map(
-            |((nonce, gas_limit, gas_price, to, value, input, sig), chain_id)| {
-                let tx = TxLegacy {
-                    chain_id,
-                    nonce,
-                    gas_price,
-                    gas_limit,
-                    to,
-                    value,
-                    input,
-                };
-                TxEnvelope::Legacy(Signed::new_unhashed(tx, sig))
-            },
-        );
+    let legacy = (common(), proptest::option::of(1..=u64::from(u32::MAX))).prop_map(
+        |((nonce, gas_limit, gas_price, to, value, input, sig), chain_id)| {
+            let tx = TxLegacy {
+                chain_id,
+                nonce,
+                gas_price,
+                gas_limit,
+                to,
+                value,
+                input,
+            };
+            TxEnvelope::Legacy(Signed::new_unhashed(tx, sig))
+        },
+    );
     let eip2930 = (common(), any::<u64>(), access_list()).prop_map(
         |((nonce, gas_limit, gas_price, to, value, input, sig), chain_id, access_list)| {
             let tx = TxEip2930 {
