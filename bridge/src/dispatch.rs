@@ -6,7 +6,7 @@ use crate::keys::RECEIVE_HEADER_LAST;
 use crate::store::{Host, Store};
 use crate::{from_display, len_u64, queue, to_display, BridgeError, Config};
 use crate::{pegin, pegout};
-use alloy_primitives::{Address, Bytes, I256, U256};
+use alloy_primitives::{hex, Address, Bytes, I256, U256};
 use alloy_sol_types::{Revert, SolCall, SolError};
 use bitcoin::consensus::serialize;
 use bitcoin::hashes::{sha256d, Hash};
@@ -141,8 +141,8 @@ pub fn execute(cfg: &Config, host: &mut dyn Host, call: Call) -> Result<Outcome,
         let sel = call
             .input
             .get(..4)
-            .map(hex_str)
-            .unwrap_or_else(|| hex_str(call.input));
+            .map(hex::encode)
+            .unwrap_or_else(|| hex::encode(call.input));
         return Ok(reverted(
             0,
             format!("Bridge: unknown method selector 0x{sel}"),
@@ -175,10 +175,6 @@ pub fn execute(cfg: &Config, host: &mut dyn Host, call: Call) -> Result<Outcome,
         Err(BridgeError::Revert(msg)) => Ok(reverted(gas, format!("Bridge: {msg}"))),
         Err(e) => Err(e),
     }
-}
-
-fn hex_str(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn reverted(gas: u64, reason: String) -> Outcome {
@@ -379,7 +375,7 @@ fn run(cfg: &Config, st: &mut Store, call: &Call, sel: [u8; 4]) -> Result<Vec<u8
         other => {
             return Err(revert(format!(
                 "unknown method selector 0x{}",
-                hex_str(&other)
+                hex::encode(other)
             )))
         }
     })

@@ -7,7 +7,7 @@ use crate::keys::{self, PEGOUT_LIST, PEGOUT_NEXT};
 use crate::queue::{self, Entry, Utxo};
 use crate::store::Store;
 use crate::{len_u64, to_display, BridgeError, Config};
-use alloy_primitives::{Address, Bytes, B256, I256, U256};
+use alloy_primitives::{hex, Address, Bytes, B256, I256, U256};
 use alloy_sol_types::SolEvent;
 use bitcoin::consensus::{deserialize, serialize};
 use bitcoin::hashes::{hash160, Hash};
@@ -529,12 +529,17 @@ pub fn add_signature(
         .iter()
         .enumerate()
         .find(|(_, m)| m.btc.to_bytes() == key)
-        .ok_or_else(|| revert(format!("0x{} is not a federator's BTC key", hex(key))))?;
+        .ok_or_else(|| {
+            revert(format!(
+                "0x{} is not a federator's BTC key",
+                hex::encode(key)
+            ))
+        })?;
     if member.address != caller {
         return Err(revert(format!(
             "only {} may add signatures for BTC key 0x{}; the caller is {caller}",
             member.address,
-            hex(key)
+            hex::encode(key)
         )));
     }
     let hash = B256::try_from(hash).map_err(|_| {
@@ -590,7 +595,7 @@ pub fn add_signature(
         if secp.verify_ecdsa(&msg, &sig, &member.btc.inner).is_err() {
             return Err(revert(format!(
                 "signature {i} does not verify for input {i} with key 0x{}",
-                hex(key)
+                hex::encode(key)
             )));
         }
         let der = bitcoin::ecdsa::Signature::sighash_all(sig).to_vec();
@@ -653,8 +658,4 @@ fn split_sigs(mut v: &[u8]) -> Result<Vec<Vec<u8>>, BridgeError> {
         v = next;
     }
     Ok(out)
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }

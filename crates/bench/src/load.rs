@@ -2,6 +2,7 @@
 //! transfers or ERC-20 transfers) in nonce order, submitted concurrently and in JSON-RPC
 //! batches, until every receipt is available.
 
+use crate::hex_u;
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{hex, Address, Bytes, TxKind, B256, U256};
@@ -39,13 +40,6 @@ pub struct Pricing {
     pub max_fee: u128,
     /// Tip.
     pub tip: u128,
-}
-
-fn hex_u(v: &Value) -> eyre::Result<u128> {
-    let s = v
-        .as_str()
-        .ok_or_else(|| eyre::eyre!("expected a hex quantity, got {v}"))?;
-    Ok(u128::from_str_radix(s.trim_start_matches("0x"), 16)?)
 }
 
 /// Reads chain id and a generous fee (4× the current gas price) from the node.

@@ -14,7 +14,7 @@
 //! A ref is the child's MPT reference: its RLP when shorter than 32 bytes, else keccak256 of it.
 
 use crate::{codec, StorageError};
-use alloy_primitives::{keccak256, B256};
+use alloy_primitives::{hex, keccak256, B256};
 use alloy_rlp::Encodable;
 use scion_types::EMPTY_ROOT;
 use std::collections::{BTreeMap, HashMap};
@@ -52,7 +52,12 @@ pub enum Node {
 impl Node {
     /// Decodes stored node bytes.
     pub fn decode(bytes: &[u8]) -> Result<Self, StorageError> {
-        let corrupt = || StorageError::Corrupt(format!("trie node {}", hex_short(bytes)));
+        let corrupt = || {
+            StorageError::Corrupt(format!(
+                "trie node {}",
+                hex::encode(bytes.get(..16).unwrap_or(bytes))
+            ))
+        };
         let (&tag, rest) = bytes.split_first().ok_or_else(corrupt)?;
         match tag {
             0 | 1 | 3 => {
@@ -221,10 +226,6 @@ fn join(a: &[u8], b: &[u8]) -> Vec<u8> {
     v.extend_from_slice(a);
     v.extend_from_slice(b);
     v
-}
-
-fn hex_short(b: &[u8]) -> String {
-    b.iter().take(16).map(|x| format!("{x:02x}")).collect()
 }
 
 /// Loads the stored bytes of the node at a path.
