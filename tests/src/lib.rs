@@ -4,6 +4,7 @@
 
 pub mod bitcoind;
 pub mod btc;
+pub mod net;
 
 use serde_json::{json, Value};
 use std::io::{Read, Write};

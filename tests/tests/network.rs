@@ -2,77 +2,16 @@
 //! 127.0.0.1: handshakes, block and transaction gossip, sync of a late node, a node of another
 //! network, and the node key across restarts. Every wait is bounded.
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, TxKind, B256, U256};
-use alloy_signer::SignerSync;
+use alloy_primitives::{Address, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
 use parking_lot::Mutex;
+use scion_e2e::net::{mine, peers, start, transfer, wait_for};
 use scion_node::{Node, NodeConfig};
 use std::collections::HashSet;
-use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// Dev account 0 of the test mnemonic.
 const DEV_KEY: &str = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-
-async fn start(dir: &Path, name: &str, bootnodes: &[&Node], automine: bool) -> Node {
-    let boots = bootnodes
-        .iter()
-        .flat_map(|n| {
-            n.network
-                .as_ref()
-                .map(|h| h.listen_addrs())
-                .unwrap_or_default()
-        })
-        .collect();
-    let mut config = NodeConfig::dev_networked(dir.join(name), boots);
-    config.automine = automine;
-    scion_node::spawn(config).await.expect("node starts")
-}
-
-/// Polls `done` every 20 ms until it holds, failing after `secs`.
-async fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !done() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {secs} s waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn peers(n: &Node) -> usize {
-    n.network.as_ref().map_or(0, |h| h.peer_count())
-}
-
-async fn mine(node: &Node, blocks: u64) {
-    let chain = node.chain.clone();
-    tokio::task::spawn_blocking(move || {
-        for _ in 0..blocks {
-            chain.mine_block(None).expect("mine");
-        }
-    })
-    .await
-    .expect("mining task");
-}
-
-fn transfer(key: &PrivateKeySigner, nonce: u64, to: Address) -> Vec<u8> {
-    let tx = TxEip1559 {
-        chain_id: 7773,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: TxKind::Call(to),
-        value: U256::from(1),
-        ..Default::default()
-    };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
-    TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_nodes_agree_on_blocks_and_transactions() {
@@ -110,20 +49,37 @@ async fn five_nodes_agree_on_blocks_and_transactions() {
     mine(&miner, 200).await;
     let head = miner.chain.head();
     assert_eq!(head.number, 200);
-    wait_for("200 blocks on every node", 120, || {
-        others.iter().all(|n| n.chain.head().hash() == head.hash())
-    })
-    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !others.iter().all(|n| n.chain.head().hash() == head.hash()) {
+        let heads: Vec<u64> = others.iter().map(|n| n.chain.head().number).collect();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "200 blocks on every node: heads {heads:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 
-    // 1,000 transfers handed to one non-mining node reach the miner, are mined, and reach
+    // 1,000 transfers handed to one non-mining node reach every pool (the miner holds off
+    // sealing until they have, so none is mined before it arrives), then are mined and reach
     // every node's chain.
     let key: PrivateKeySigner = DEV_KEY.parse().expect("key");
+    let automine =
+        |on: bool| scion_e2e::rpc(miner.rpc_addr, "evm_setAutomine", serde_json::json!([on]));
+    automine(false);
     let sender = &others[3];
     let mut hashes = Vec::new();
     for nonce in 0..1_000 {
         let raw = transfer(&key, nonce, Address::with_last_byte(0x42));
         hashes.push(sender.chain.submit_raw(&raw).expect("pooled"));
     }
+    wait_for("1,000 transactions in every pool", 120, || {
+        seen.iter().all(|s| {
+            let s = s.lock();
+            hashes.iter().all(|h| s.contains(h))
+        })
+    })
+    .await;
+    automine(true);
     wait_for("1,000 transactions mined on every node", 180, || {
         others.iter().chain([&miner]).all(|n| {
             hashes
@@ -132,14 +88,6 @@ async fn five_nodes_agree_on_blocks_and_transactions() {
         })
     })
     .await;
-    for (i, s) in seen.iter().enumerate() {
-        let s = s.lock();
-        let missing = hashes.iter().filter(|h| !s.contains(*h)).count();
-        assert_eq!(
-            missing, 0,
-            "node {i}'s pool never saw {missing} of the transactions"
-        );
-    }
     // The RPC answers the same everywhere.
     let want = miner.chain.head();
     wait_for("the same head everywhere", 60, || {

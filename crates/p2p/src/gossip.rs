@@ -173,17 +173,17 @@ impl Service {
             } => self.on_block_imported(origin, *block, result, reason),
             Outcome::Batch {
                 peer,
+                sync,
                 last,
                 len,
                 failed,
             } => {
                 tracing::debug!(len, last = ?last.map(|l| l.1), "sync batch imported");
-                let actions = self.sync.on_imported(&self.chain, peer, failed);
+                let actions = self.sync.on_imported(&self.chain, peer, sync, failed);
                 self.act(actions);
                 self.resolve_orphans();
-                if !self.sync.is_running() {
-                    self.start_best_sync();
-                }
+                self.chase_orphans();
+                self.start_best_sync();
             }
         }
     }
@@ -212,6 +212,7 @@ impl Service {
         match result {
             Ok(ImportResult::ImportedBest | ImportResult::ImportedNotBest) => {
                 tracing::debug!(number = block.header.number, hash = %block.hash(), "imported gossiped block");
+                self.saw_head(peer, &block);
                 self.resolve_orphans();
             }
             Ok(ImportResult::InvalidBlock) => {
@@ -223,11 +224,8 @@ impl Service {
                 );
             }
             Ok(ImportResult::NoParent) => {
-                let parent = block.header.parent_hash;
-                let number = block.header.number.saturating_sub(1);
                 self.add_orphan(block, peer);
-                let actions = self.sync.start_short(&self.chain, peer, parent, number);
-                self.act(actions);
+                self.chase_orphans();
             }
             Ok(ImportResult::Exist) => {}
             Err(e) => tracing::error!(error = %e, "importing a gossiped block failed"),
@@ -243,6 +241,53 @@ impl Service {
             self.orphans.remove(0);
         }
         self.orphans.push((block, peer));
+    }
+
+    /// The peer sent a block we imported: it has at least that much work, which later sync
+    /// decisions count on (its Status may be up to a minute old).
+    fn saw_head(&mut self, peer: PeerId, block: &Block) {
+        let hash = block.hash();
+        let Ok(Some(td)) = self.chain.total_difficulty(hash) else {
+            return;
+        };
+        if let Some(s) = self.peers.get_mut(&peer).and_then(|p| p.status.as_mut()) {
+            if td > s.total_difficulty {
+                s.head = hash;
+                s.number = block.header.number;
+                s.total_difficulty = td;
+            }
+        }
+    }
+
+    /// Starts fetching the ancestors of the highest orphan whose parent is still unknown, from
+    /// the peer that sent it: a short sync within reach, a long one beyond.
+    pub(crate) fn chase_orphans(&mut self) {
+        if self.sync.is_running() {
+            return;
+        }
+        let Some((block, peer)) = self
+            .orphans
+            .iter()
+            .max_by_key(|(b, _)| b.header.number)
+            .map(|(b, p)| (b.header.clone(), *p))
+        else {
+            return;
+        };
+        let head = self.chain.head().number;
+        let actions = if block.number.saturating_sub(head) <= crate::sync::MAX_SHORT_SYNC {
+            let parent_number = block.number.saturating_sub(1);
+            self.sync
+                .start_short(&self.chain, peer, block.parent_hash, parent_number)
+        } else {
+            self.sync.start_long(
+                &self.chain,
+                peer,
+                block.hash(),
+                block.number,
+                alloy_primitives::U256::ZERO,
+            )
+        };
+        self.act(actions);
     }
 
     /// Hands every orphan whose parent is now stored to the import thread.

@@ -53,6 +53,8 @@ pub enum Outcome {
     Batch {
         /// The peer it was fetched from.
         peer: PeerId,
+        /// The sync it belongs to.
+        sync: u64,
         /// Hash and number of the last block imported or already known.
         last: Option<(B256, u64)>,
         /// Blocks in the batch.
@@ -64,14 +66,14 @@ pub enum Outcome {
 
 enum Job {
     Single(Origin, Box<Block>),
-    Batch(PeerId, Vec<(Block, Option<Vec<Address>>)>),
+    Batch(PeerId, u64, Vec<(Block, Option<Vec<Address>>)>),
 }
 
 /// Handles to the two threads and their queues.
 #[derive(Debug)]
 pub struct Importer {
     import: SyncSender<Job>,
-    recover: SyncSender<(PeerId, Vec<Block>)>,
+    recover: SyncSender<(PeerId, u64, Vec<Block>)>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
@@ -79,7 +81,7 @@ impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Job::Single(o, b) => write!(f, "block {} from {o:?}", b.header.number),
-            Job::Batch(p, b) => write!(f, "{} blocks from {p}", b.len()),
+            Job::Batch(p, _, b) => write!(f, "{} blocks from {p}", b.len()),
         }
     }
 }
@@ -88,7 +90,7 @@ impl Importer {
     /// Starts the recovery and import threads; outcomes go to `out`.
     pub fn start(chain: Arc<Chain>, out: UnboundedSender<Outcome>) -> std::io::Result<Self> {
         let (import, jobs) = sync_channel::<Job>(QUEUE);
-        let (recover, batches) = sync_channel::<(PeerId, Vec<Block>)>(RECOVER_QUEUE);
+        let (recover, batches) = sync_channel::<(PeerId, u64, Vec<Block>)>(RECOVER_QUEUE);
         let to_import = import.clone();
         let threads = vec![
             std::thread::Builder::new()
@@ -135,15 +137,15 @@ impl Importer {
     }
 
     /// Queues a sync batch, in order; false when the queues are full.
-    pub fn submit_batch(&self, peer: PeerId, blocks: Vec<Block>) -> bool {
-        self.recover.try_send((peer, blocks)).is_ok()
+    pub fn submit_batch(&self, peer: PeerId, sync: u64, blocks: Vec<Block>) -> bool {
+        self.recover.try_send((peer, sync, blocks)).is_ok()
     }
 }
 
-fn recover_loop(batches: Receiver<(PeerId, Vec<Block>)>, import: SyncSender<Job>) {
-    for (peer, blocks) in batches {
+fn recover_loop(batches: Receiver<(PeerId, u64, Vec<Block>)>, import: SyncSender<Job>) {
+    for (peer, sync, blocks) in batches {
         let senders = scion_chain::recover_blocks(&blocks);
-        let job = Job::Batch(peer, blocks.into_iter().zip(senders).collect());
+        let job = Job::Batch(peer, sync, blocks.into_iter().zip(senders).collect());
         if import.send(job).is_err() {
             return;
         }
@@ -154,7 +156,7 @@ fn import_loop(chain: &Chain, jobs: Receiver<Job>, out: UnboundedSender<Outcome>
     for job in jobs {
         let outcome = match job {
             Job::Single(origin, block) => import_single(chain, origin, block),
-            Job::Batch(peer, blocks) => import_batch(chain, peer, blocks),
+            Job::Batch(peer, sync, blocks) => import_batch(chain, peer, sync, blocks),
         };
         if out.send(outcome).is_err() {
             return;
@@ -202,6 +204,7 @@ fn import_single(chain: &Chain, origin: Origin, block: Box<Block>) -> Outcome {
 fn import_batch(
     chain: &Chain,
     peer: PeerId,
+    sync: u64,
     blocks: Vec<(Block, Option<Vec<Address>>)>,
 ) -> Outcome {
     let len = blocks.len();
@@ -231,6 +234,7 @@ fn import_batch(
         };
         return Outcome::Batch {
             peer,
+            sync,
             last,
             len,
             failed: Some(failed),
@@ -238,6 +242,7 @@ fn import_batch(
     }
     Outcome::Batch {
         peer,
+        sync,
         last,
         len,
         failed: None,

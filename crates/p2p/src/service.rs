@@ -12,7 +12,7 @@ use crate::wire::{
 use crate::{NetInfo, P2pConfig, P2pError, PeerInfo, PeerNetwork, SyncProgress};
 use alloy_primitives::{FixedBytes, B256};
 use futures::StreamExt;
-use libp2p::request_response::{self, OutboundFailure, ProtocolSupport};
+use libp2p::request_response::{self, OutboundFailure, OutboundRequestId, ProtocolSupport};
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
@@ -194,6 +194,8 @@ pub(crate) struct Service {
     static_peers: Vec<(PeerId, Multiaddr)>,
     pub(crate) importer: Importer,
     pub(crate) sync: Sync,
+    /// Whether a sync ran when the sync's actions were last carried out.
+    was_syncing: bool,
     /// When a long sync from each peer last started.
     sync_backoff: HashMap<PeerId, Instant>,
     pub(crate) orphans: Vec<(scion_types::Block, PeerId)>,
@@ -371,6 +373,7 @@ pub async fn spawn(chain: Arc<Chain>, config: P2pConfig) -> Result<NetworkHandle
         importer,
         sync: Sync::default(),
         sync_backoff: HashMap::new(),
+        was_syncing: false,
         orphans: Vec::new(),
         gossiped_txs: schnellru::LruMap::new(schnellru::ByLength::new(16_384)),
         work,
@@ -598,40 +601,23 @@ impl Service {
                 request_response::Message::Request {
                     request, channel, ..
                 } => self.on_request(peer, kind, request, channel),
-                request_response::Message::Response { response, .. } => {
-                    self.on_response(peer, response)
-                }
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => self.on_response(peer, request_id, response),
             },
-            request_response::Event::OutboundFailure { peer, error, .. } => match error {
-                OutboundFailure::UnsupportedProtocols => {
-                    // Another network (or not a Scion node): drop, never ban.
-                    tracing::info!(peer = %peer, "peer speaks another network's protocols; disconnecting");
-                    self.drop_other_network(peer);
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                // Only a failure of the request the sync waits for stops the sync.
+                if self.sync.awaits(request_id) && self.sync.abort(&peer) {
+                    self.start_best_sync();
                 }
-                OutboundFailure::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                    self.penalise(
-                        peer,
-                        Fault::Fatal,
-                        format!("undecodable {} response: {e}", kind.name()),
-                    );
-                }
-                OutboundFailure::Timeout => {
-                    if self.sync.abort(&peer) {
-                        self.start_best_sync();
-                    }
-                    self.penalise(
-                        peer,
-                        Fault::Mid,
-                        format!("{} request timed out", kind.name()),
-                    );
-                }
-                other => {
-                    tracing::debug!(peer = %peer, error = %other, "request failed");
-                    if self.sync.abort(&peer) {
-                        self.start_best_sync();
-                    }
-                }
-            },
+                self.on_request_failed(peer, kind, error);
+            }
             request_response::Event::InboundFailure { peer, error, .. } => {
                 if let request_response::InboundFailure::Io(e) = &error {
                     if e.kind() == std::io::ErrorKind::InvalidData {
@@ -644,6 +630,33 @@ impl Service {
                 }
             }
             request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn on_request_failed(&mut self, peer: PeerId, kind: Kind, error: OutboundFailure) {
+        match error {
+            OutboundFailure::UnsupportedProtocols => {
+                // Another network (or not a Scion node): drop, never ban.
+                tracing::info!(peer = %peer, "peer speaks another network's protocols; disconnecting");
+                self.drop_other_network(peer);
+            }
+            OutboundFailure::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                self.penalise(
+                    peer,
+                    Fault::Fatal,
+                    format!("undecodable {} response: {e}", kind.name()),
+                );
+            }
+            OutboundFailure::Timeout => {
+                self.penalise(
+                    peer,
+                    Fault::Mid,
+                    format!("{} request timed out", kind.name()),
+                );
+            }
+            other => {
+                tracing::debug!(peer = %peer, error = %other, "request failed");
+            }
         }
     }
 
@@ -720,17 +733,17 @@ impl Service {
         let _ = rr.send_response(channel, resp);
     }
 
-    fn on_response(&mut self, peer: PeerId, response: Response) {
+    fn on_response(&mut self, peer: PeerId, id: OutboundRequestId, response: Response) {
         let actions = match response {
             Response::Status(s) => {
                 self.on_status(peer, s);
                 return;
             }
-            Response::Headers(h) => self.sync.on_headers(&self.chain, peer, h),
-            Response::Bodies(b) => self.sync.on_bodies(&self.chain, peer, b),
+            Response::Headers(h) => self.sync.on_headers(&self.chain, peer, id, h),
+            Response::Bodies(b) => self.sync.on_bodies(&self.chain, peer, id, b),
             Response::Refused(code) => {
                 tracing::debug!(peer = %peer, ?code, "request refused");
-                if self.sync.abort(&peer) {
+                if self.sync.awaits(id) && self.sync.abort(&peer) {
                     self.start_best_sync();
                 }
                 return;
@@ -797,19 +810,23 @@ impl Service {
         for a in actions {
             match a {
                 Action::Headers(peer, req) => {
-                    self.swarm
+                    let id = self
+                        .swarm
                         .behaviour_mut()
                         .headers
                         .send_request(&peer, Request::Headers(req));
+                    self.sync.sent(id);
                 }
                 Action::Bodies(peer, hashes) => {
-                    self.swarm
+                    let id = self
+                        .swarm
                         .behaviour_mut()
                         .bodies
                         .send_request(&peer, Request::Bodies(hashes));
+                    self.sync.sent(id);
                 }
-                Action::Import(peer, blocks) => {
-                    if !self.importer.submit_batch(peer, blocks) {
+                Action::Import(peer, sync, blocks) => {
+                    if !self.importer.submit_batch(peer, sync, blocks) {
                         tracing::warn!("import queue full; sync restarts later");
                         self.sync.abort(&peer);
                     }
@@ -817,7 +834,21 @@ impl Service {
                 Action::Penalise(peer, fault, why) => self.penalise(peer, fault, why),
             }
         }
+        // A finished sync moved our head: tell every peer, so those behind follow at once
+        // instead of at the next Status round.
+        let running = self.sync.is_running();
+        let finished = self.was_syncing && !running;
+        self.was_syncing = running;
         self.publish_sync();
+        if finished {
+            let peers: Vec<PeerId> = self.peers.keys().copied().collect();
+            for p in peers {
+                self.send_status(p);
+            }
+            // Orphans that arrived meanwhile, or a gap the sync did not cover.
+            self.resolve_orphans();
+            self.chase_orphans();
+        }
     }
 
     /// Records a fault; a ban disconnects the peer and refuses it until the ban ends.

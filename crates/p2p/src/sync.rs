@@ -17,6 +17,7 @@ use crate::wire::{Body, HeadersRequest, MAX_BODIES};
 use alloy_consensus::proofs;
 use alloy_eips::HashOrNumber;
 use alloy_primitives::{B256, U256};
+use libp2p::request_response::OutboundRequestId;
 use libp2p::PeerId;
 use scion_chain::Chain;
 use scion_consensus::{verify, Commitment, MergeMiningProof};
@@ -37,8 +38,9 @@ pub enum Action {
     Headers(PeerId, HeadersRequest),
     /// Send a bodies request.
     Bodies(PeerId, Vec<B256>),
-    /// Hand blocks to the import thread, in order.
-    Import(PeerId, Vec<Block>),
+    /// Hand blocks to the import thread, in order; the number names this sync, so outcomes
+    /// of an earlier one are not taken for its own.
+    Import(PeerId, u64, Vec<Block>),
     /// The peer broke a rule.
     Penalise(PeerId, Fault, String),
 }
@@ -67,8 +69,12 @@ struct Running {
     target: B256,
     target_number: u64,
     phase: Phase,
-    /// Requests sent and not answered.
+    /// A request is out (or about to be sent) and not answered.
     in_flight: bool,
+    /// The id of that request once sent: only its answer counts.
+    awaiting: Option<OutboundRequestId>,
+    /// This sync's number.
+    id: u64,
     /// Batches queued for import and not yet reported.
     batches: usize,
     starting_block: u64,
@@ -80,6 +86,8 @@ struct Running {
 #[derive(Debug, Default)]
 pub struct Sync {
     running: Option<Running>,
+    /// The number the next sync gets.
+    next_id: u64,
 }
 
 /// True when the header's merged-mining proof meets its own difficulty.
@@ -142,12 +150,15 @@ impl Sync {
         if self.running.is_some() {
             return vec![];
         }
+        self.next_id = self.next_id.wrapping_add(1);
         self.running = Some(Running {
             peer,
             target,
             target_number: number,
             phase: Phase::Head,
             in_flight: true,
+            awaiting: None,
+            id: self.next_id,
             batches: 0,
             starting_block: chain.head().number,
             claimed,
@@ -177,6 +188,8 @@ impl Sync {
             target_number: number,
             phase: Phase::Back,
             in_flight: true,
+            awaiting: None,
+            id: self.next_id,
             batches: 0,
             starting_block: head,
             claimed: U256::ZERO,
@@ -196,13 +209,28 @@ impl Sync {
         false
     }
 
-    /// The running sync, if `peer` answered the request it was waiting for.
-    fn answered(&mut self, peer: PeerId) -> Option<&mut Running> {
+    /// Records the id of the request just sent for the sync.
+    pub fn sent(&mut self, id: OutboundRequestId) {
+        if let Some(run) = self.running.as_mut().filter(|r| r.in_flight) {
+            run.awaiting = Some(id);
+        }
+    }
+
+    /// True when `id` is the request the sync waits for.
+    pub fn awaits(&self, id: OutboundRequestId) -> bool {
+        self.running
+            .as_ref()
+            .is_some_and(|r| r.awaiting == Some(id))
+    }
+
+    /// The running sync, if this is the answer to the request it was waiting for.
+    fn answered(&mut self, peer: PeerId, id: OutboundRequestId) -> Option<&mut Running> {
         let run = self
             .running
             .as_mut()
-            .filter(|r| r.peer == peer && r.in_flight)?;
+            .filter(|r| r.peer == peer && r.awaiting == Some(id))?;
         run.in_flight = false;
+        run.awaiting = None;
         Some(run)
     }
 
@@ -212,8 +240,14 @@ impl Sync {
     }
 
     /// Headers answered by `peer`.
-    pub fn on_headers(&mut self, chain: &Chain, peer: PeerId, headers: Vec<Header>) -> Vec<Action> {
-        let Some(run) = self.answered(peer) else {
+    pub fn on_headers(
+        &mut self,
+        chain: &Chain,
+        peer: PeerId,
+        id: OutboundRequestId,
+        headers: Vec<Header>,
+    ) -> Vec<Action> {
+        let Some(run) = self.answered(peer, id) else {
             return vec![];
         };
         let store = chain.store();
@@ -344,8 +378,14 @@ impl Sync {
     }
 
     /// Bodies answered by `peer`, for the first headers waiting.
-    pub fn on_bodies(&mut self, chain: &Chain, peer: PeerId, bodies: Vec<Body>) -> Vec<Action> {
-        let Some(run) = self.answered(peer) else {
+    pub fn on_bodies(
+        &mut self,
+        chain: &Chain,
+        peer: PeerId,
+        id: OutboundRequestId,
+        bodies: Vec<Body>,
+    ) -> Vec<Action> {
+        let Some(run) = self.answered(peer, id) else {
             return vec![];
         };
         let Phase::Fetch { waiting, .. } = &mut run.phase else {
@@ -373,7 +413,7 @@ impl Sync {
             });
         }
         run.batches = run.batches.saturating_add(1);
-        let mut out = vec![Action::Import(peer, blocks)];
+        let mut out = vec![Action::Import(peer, run.id, blocks)];
         out.extend(self.pump(chain));
         out
     }
@@ -383,9 +423,14 @@ impl Sync {
         &mut self,
         chain: &Chain,
         peer: PeerId,
+        sync: u64,
         failed: Option<(u64, String, bool)>,
     ) -> Vec<Action> {
-        let Some(run) = self.running.as_mut().filter(|r| r.peer == peer) else {
+        let Some(run) = self
+            .running
+            .as_mut()
+            .filter(|r| r.peer == peer && r.id == sync)
+        else {
             return vec![];
         };
         run.batches = run.batches.saturating_sub(1);
