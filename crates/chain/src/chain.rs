@@ -1,8 +1,11 @@
 //! `Chain`: the head, the pool and block production.
 
+use crate::clock::DevTime;
+use crate::events::{ChainEvent, Listener, Listeners};
+use crate::patch::DevPatch;
 use crate::pool::{PooledTx, TxPool};
-use crate::produce::Template;
-use crate::validate::check_stateless;
+use crate::template::Template;
+use crate::validate::{check_stateless, MAX_TX_SIZE};
 use crate::{ChainError, TxRejected};
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::{Transaction, TxEnvelope};
@@ -17,7 +20,6 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Default bound on pooled transactions.
 const POOL_SIZE: usize = 100_000;
@@ -49,44 +51,9 @@ pub struct Chain {
     /// Listeners for chain events (RPC subscriptions and filters).
     listeners: Listeners,
     /// Dev clock adjustments.
-    pub(crate) dev_time: Mutex<crate::dev::DevTime>,
+    pub(crate) dev_time: Mutex<DevTime>,
     /// Dev account patches waiting for the next block.
-    pub(crate) patches: Mutex<Vec<crate::dev::DevPatch>>,
-}
-
-/// Something that happened to the chain, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChainEvent {
-    /// A block joined the canonical chain (a new head, or one step of a reorg).
-    BlockAdded(B256),
-    /// A block left the canonical chain in a reorg (its receipts stay readable by hash).
-    BlockRemoved(B256),
-    /// A transaction entered the pool.
-    PendingTx(B256),
-    /// A block sealed here (the dev miner) or submitted by a miner through `mnr_submit*` was
-    /// imported, as the head or on a side branch: the network publishes it. Blocks that
-    /// arrive from peers and blocks re-executed by a reorg do not fire it.
-    BlockSealed(B256),
-}
-
-/// A function called with every chain event, on the thread that caused it.
-pub type Listener = Box<dyn Fn(&ChainEvent) + Send + Sync>;
-
-/// The registered listeners.
-#[derive(Default)]
-pub(crate) struct Listeners(RwLock<Vec<Listener>>);
-
-impl std::fmt::Debug for Listeners {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} listeners", self.0.read().len())
-    }
-}
-
-pub(crate) fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    pub(crate) patches: Mutex<Vec<DevPatch>>,
 }
 
 impl Chain {
@@ -192,10 +159,10 @@ impl Chain {
     /// Decodes, validates and pools a raw signed transaction; returns its hash.
     pub fn submit_raw(&self, raw: &[u8]) -> Result<B256, ChainError> {
         let head = self.head();
-        if raw.len() > crate::MAX_TX_SIZE {
+        if raw.len() > MAX_TX_SIZE {
             return Err(TxRejected::Oversized {
                 size: raw.len(),
-                limit: crate::MAX_TX_SIZE,
+                limit: MAX_TX_SIZE,
             }
             .into());
         }
@@ -288,13 +255,12 @@ impl Chain {
     /// Calls `listener` with every later chain event. Listeners must be quick: they run on
     /// the thread that imports blocks.
     pub fn subscribe(&self, listener: Listener) {
-        self.listeners.0.write().push(listener);
+        self.listeners.add(listener);
     }
 
+    /// Calls every listener with `event`.
     pub(crate) fn emit(&self, event: &ChainEvent) {
-        for l in self.listeners.0.read().iter() {
-            l(event);
-        }
+        self.listeners.emit(event);
     }
 
     /// Unwinds the canonical head block and moves the head to its parent, holding the head

@@ -3,36 +3,14 @@
 //! in the next sealed block (that block's state root includes it), so every change still goes
 //! through a block.
 
+use crate::events::ChainEvent;
+use crate::patch::{self, DevPatch};
 use crate::pool::PooledTx;
-use crate::{Chain, ChainError, ChainEvent, TxRejected};
+use crate::{Chain, ChainError, TxRejected};
 use alloy_consensus::{Transaction, TxEnvelope};
-use alloy_primitives::{keccak256, Address, Bytes, U256};
-use scion_types::{AccountChange, AccountInfo, StateChanges, KECCAK_EMPTY};
+use alloy_primitives::{Address, B256, U256};
+use scion_types::StateChanges;
 use std::sync::atomic::Ordering;
-
-/// Dev clock adjustments.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct DevTime {
-    /// Seconds added to the wall clock.
-    pub offset: i64,
-    /// Timestamp of the next block, once.
-    pub next: Option<u64>,
-}
-
-/// A direct change to an account, applied in the next block.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DevPatch {
-    /// The account.
-    pub address: Address,
-    /// New balance.
-    pub balance: Option<U256>,
-    /// New nonce.
-    pub nonce: Option<u64>,
-    /// New code.
-    pub code: Option<Bytes>,
-    /// Storage slots to set.
-    pub storage: Vec<(U256, U256)>,
-}
 
 impl Chain {
     /// Moves the dev clock forward by `seconds`; returns the total offset.
@@ -58,20 +36,12 @@ impl Chain {
     /// The timestamp a new block gets when none is asked for. A fixed next timestamp stays
     /// until a block at or after it commits.
     pub(crate) fn next_timestamp(&self) -> u64 {
-        let t = self.dev_time.lock();
-        match t.next {
-            Some(ts) => ts,
-            None => crate::chain::now().saturating_add_signed(t.offset),
-        }
+        self.dev_time.lock().next_timestamp()
     }
 
     /// Called when a block commits: clears what it used up.
     pub(crate) fn block_committed(&self, timestamp: u64, patches_applied: usize) {
-        let mut t = self.dev_time.lock();
-        if t.next.is_some_and(|n| timestamp >= n) {
-            t.next = None;
-        }
-        drop(t);
+        self.dev_time.lock().committed(timestamp);
         let mut p = self.patches.lock();
         let n = patches_applied.min(p.len());
         p.drain(..n);
@@ -88,34 +58,11 @@ impl Chain {
     pub(crate) fn apply_patches(
         &self,
         changes: &mut StateChanges,
-        current: impl Fn(Address) -> Option<(u64, U256, alloy_primitives::B256)>,
+        current: impl Fn(Address) -> Option<(u64, U256, B256)>,
     ) -> usize {
         let patches: Vec<DevPatch> = self.patches.lock().clone();
         let n = patches.len();
-        for p in patches {
-            let entry: &mut AccountChange = changes.accounts.entry(p.address).or_default();
-            let (nonce, balance, code_hash) = match &entry.info {
-                Some(i) => (i.nonce, i.balance, i.code_hash),
-                None if entry.wiped => (0, U256::ZERO, KECCAK_EMPTY),
-                None => current(p.address).unwrap_or((0, U256::ZERO, KECCAK_EMPTY)),
-            };
-            let mut info = AccountInfo {
-                nonce: p.nonce.unwrap_or(nonce),
-                balance: p.balance.unwrap_or(balance),
-                code_hash,
-                new_code: entry.info.as_ref().and_then(|i| i.new_code.clone()),
-            };
-            if let Some(code) = p.code {
-                info.code_hash = if code.is_empty() {
-                    KECCAK_EMPTY
-                } else {
-                    keccak256(&code)
-                };
-                info.new_code = (!code.is_empty()).then_some(code);
-            }
-            entry.info = Some(info);
-            entry.storage.extend(p.storage);
-        }
+        patch::apply(patches, changes, current);
         n
     }
 
@@ -134,11 +81,7 @@ impl Chain {
 
     /// Pools a transaction from an impersonated account: its signature is not checked, the
     /// given sender is used. Dev only.
-    pub fn submit_impersonated(
-        &self,
-        tx: TxEnvelope,
-        sender: Address,
-    ) -> Result<alloy_primitives::B256, ChainError> {
+    pub fn submit_impersonated(&self, tx: TxEnvelope, sender: Address) -> Result<B256, ChainError> {
         let nonce = self.state_nonce(sender)?;
         if tx.nonce() < nonce {
             return Err(TxRejected::NonceTooLow {

@@ -2,8 +2,10 @@
 //! choice by cumulative difficulty, and reorgs that re-execute the heavier branch. Every block
 //! in every mode (dev miner, pool, peer) comes through here.
 
-use crate::chain::now;
-use crate::produce::Template;
+use crate::clock::now;
+use crate::events::ChainEvent;
+use crate::pool::PooledTx;
+use crate::template::Executed;
 use crate::{Chain, ChainError, InvalidBlock};
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::{proofs, Transaction};
@@ -111,7 +113,7 @@ impl Chain {
     pub(crate) fn import_with(
         &self,
         block: Block,
-        template: Option<&Template>,
+        executed: Option<&Executed>,
         senders: Option<Vec<Address>>,
     ) -> Result<Imported, ChainError> {
         let _writer = self.writer.lock();
@@ -161,7 +163,7 @@ impl Chain {
             .saturating_add(uncle_difficulty);
         let head = self.head();
         if block.header.parent_hash == head.hash() {
-            return match self.execute_and_commit(&block, td, template, senders) {
+            return match self.execute_and_commit(&block, td, executed, senders) {
                 Ok(()) => done(ImportResult::ImportedBest, None),
                 Err(Failure::Invalid(reason)) => {
                     self.invalid.lock().insert(hash);
@@ -324,28 +326,26 @@ impl Chain {
         Ok(total)
     }
 
-    /// Executes a block on the head (or takes a template's execution) and commits it.
+    /// Executes a block on the head (or takes its execution, when `executed` is this block's
+    /// on the head) and commits it.
     fn execute_and_commit(
         &self,
         block: &Block,
         td: U256,
-        template: Option<&Template>,
+        executed: Option<&Executed>,
         known_senders: Option<Vec<Address>>,
     ) -> Result<(), Failure> {
         let head = self.head();
-        let reuse = template.filter(|t| {
-            t.block.header.parent_hash == head.hash()
-                && t.hfmm == block.header.hash_for_merged_mining()
-        });
+        let reuse = executed.filter(|e| e.is_of(block, head.hash()));
         let (senders, receipts, changes, update, fees);
         let recomputed;
         match reuse {
-            Some(t) => {
-                senders = &t.senders;
-                receipts = &t.receipts;
-                changes = &t.changes;
-                update = &t.update;
-                fees = t.fees;
+            Some(e) => {
+                senders = &e.senders;
+                receipts = &e.receipts;
+                changes = &e.changes;
+                update = &e.update;
+                fees = e.fees;
             }
             None => {
                 let recovered = match known_senders {
@@ -424,9 +424,9 @@ impl Chain {
         drop(pool);
         self.block_committed(
             block.header.timestamp,
-            reuse.map(|t| t.patches_applied).unwrap_or(0),
+            reuse.map(|e| e.patches_applied).unwrap_or(0),
         );
-        self.emit(&crate::ChainEvent::BlockAdded(block.hash()));
+        self.emit(&ChainEvent::BlockAdded(block.hash()));
         Ok(())
     }
 
@@ -460,7 +460,7 @@ impl Chain {
         while self.head().number > fork_number {
             let removed = self.unwind_one()?;
             let senders = self.store.senders(removed.hash())?;
-            self.emit(&crate::ChainEvent::BlockRemoved(removed.hash()));
+            self.emit(&ChainEvent::BlockRemoved(removed.hash()));
             // It stays stored, and may still be referenced as an uncle.
             self.side
                 .lock()
@@ -511,7 +511,7 @@ impl Chain {
         for (block, senders) in dropped {
             for (tx, sender) in block.transactions.iter().zip(senders) {
                 if self.store.tx_location(*tx.tx_hash())?.is_none() {
-                    let ptx = crate::PooledTx {
+                    let ptx = PooledTx {
                         tx: tx.clone(),
                         sender: *sender,
                         hash: *tx.tx_hash(),
@@ -539,7 +539,7 @@ impl Chain {
         while self.head().number > fork_number {
             let removed = self.unwind_one()?;
 
-            self.emit(&crate::ChainEvent::BlockRemoved(removed.hash()));
+            self.emit(&ChainEvent::BlockRemoved(removed.hash()));
         }
         for (block, _) in dropped.iter().rev() {
             let td = self

@@ -8,8 +8,10 @@
 )]
 
 mod chain;
+mod clock;
 mod dev;
 mod error;
+mod events;
 // Import handles other nodes' blocks: no unchecked arithmetic, indexing or `as` casts.
 #[cfg_attr(
     not(test),
@@ -20,16 +22,21 @@ mod error;
     )
 )]
 mod import;
+mod patch;
 mod pool;
 mod produce;
 mod senders;
+mod template;
 mod validate;
 
-pub use chain::{Chain, ChainEvent, Listener};
-pub use dev::{DevPatch, DevTime};
+pub use chain::Chain;
+pub use clock::DevTime;
 pub use error::{ChainError, InvalidBlock, TxRejected};
+pub use events::{ChainEvent, Listener};
 pub use import::{ImportResult, Imported};
+pub use patch::DevPatch;
 pub use pool::{PooledTx, TxPool};
-pub use produce::{MinedBlock, Template, Work, TEMPLATES_KEPT};
+pub use produce::{MinedBlock, Work, TEMPLATES_KEPT};
 pub use senders::recover_blocks;
+pub use template::Template;
 pub use validate::{intrinsic_gas, MAX_TX_SIZE};

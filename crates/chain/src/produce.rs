@@ -2,40 +2,21 @@
 //! rule, solutions turned into sealed blocks, and the dev node's sealing through the very same
 //! path.
 
+use crate::events::ChainEvent;
 use crate::import::{ImportResult, Imported};
+use crate::template::{Executed, Template};
 use crate::{Chain, ChainError, InvalidBlock};
-use alloy_consensus::{proofs, ReceiptEnvelope};
+use alloy_consensus::proofs;
 use alloy_primitives::{Address, Bytes, B256, U256};
 use scion_consensus::merge_mining::{commitment_of, target};
 use scion_consensus::{next_base_fee, next_difficulty, MAX_UNCLES, UNCLE_GENERATIONS};
 use scion_executor::{execute_block, BlockParams, Mode};
-use scion_storage::StateUpdate;
-use scion_types::{Block, Header, StateChanges};
+use scion_types::{Block, Header};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// How many templates stay valid for solutions.
 pub const TEMPLATES_KEPT: usize = 20;
-
-/// A block built on the head, waiting for a merged-mining proof.
-#[derive(Debug)]
-pub struct Template {
-    /// The block, merged-mining fields empty.
-    pub block: Block,
-    /// Its hash for merged mining: what the coinbase must commit to.
-    pub hfmm: B256,
-    /// Fees the block pays its miner.
-    pub fees: U256,
-    pub(crate) senders: Vec<Address>,
-    pub(crate) receipts: Vec<ReceiptEnvelope>,
-    pub(crate) changes: StateChanges,
-    /// The state update, valid while the head is still the template's parent.
-    pub(crate) update: StateUpdate,
-    /// The pool version the template was built from.
-    pub(crate) pool_version: u64,
-    /// Dev patches included.
-    pub(crate) patches_applied: usize,
-}
 
 /// What mnr_getWork hands a miner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +121,16 @@ impl Chain {
         };
         let hfmm = header.hash_for_merged_mining();
         let template = Arc::new(Template {
+            executed: Executed {
+                parent: header.parent_hash,
+                hash_for_merged_mining: hfmm,
+                senders: outcome.senders,
+                receipts: outcome.receipts,
+                changes: outcome.changes,
+                update,
+                fees: outcome.fees,
+                patches_applied,
+            },
             block: Block {
                 header,
                 transactions: outcome.transactions,
@@ -147,12 +138,7 @@ impl Chain {
             },
             hfmm,
             fees: outcome.fees,
-            senders: outcome.senders,
-            receipts: outcome.receipts,
-            changes: outcome.changes,
-            update,
             pool_version,
-            patches_applied,
         });
         let mut templates = self.templates.lock();
         templates.push_back(template.clone());
@@ -214,12 +200,12 @@ impl Chain {
         block.header.btc_header = btc_header.into();
         block.header.merkle_proof = merkle_proof.into();
         block.header.compressed_coinbase = compressed_coinbase.into();
-        let imported = self.import_with(block, Some(&template), None)?;
+        let imported = self.import_with(block, Some(&template.executed), None)?;
         if matches!(
             imported.result,
             ImportResult::ImportedBest | ImportResult::ImportedNotBest
         ) {
-            self.emit(&crate::ChainEvent::BlockSealed(imported.hash));
+            self.emit(&ChainEvent::BlockSealed(imported.hash));
         }
         Ok(imported)
     }
