@@ -58,6 +58,24 @@ pub fn tool(name: &str) -> PathBuf {
     p
 }
 
+/// `text` without ANSI colour sequences (`ESC [ … m`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The JSON-RPC address a node logged as it started (`JSON-RPC listening … url=http://…`).
 pub fn logged_rpc_addr(log: &Path) -> Option<SocketAddr> {
     let text = std::fs::read_to_string(log).ok()?;
@@ -76,6 +94,8 @@ pub struct NodeProcess {
     pub child: Child,
     /// Its JSON-RPC address.
     pub addr: SocketAddr,
+    /// Its log (stdout and stderr).
+    pub log: PathBuf,
 }
 
 impl NodeProcess {
@@ -100,7 +120,11 @@ impl NodeProcess {
                     post(addr, r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}"#)
                 {
                     if body.contains("result") {
-                        return Self { child, addr };
+                        return Self {
+                            child,
+                            addr,
+                            log: log_path,
+                        };
                     }
                 }
             }
@@ -116,6 +140,15 @@ impl NodeProcess {
             "scion did not start serving within 60 s (log: {})",
             log_path.display()
         );
+    }
+
+    /// The peer-to-peer address the node logged (`/ip4/…/tcp/…/p2p/<peer id>`), once it has.
+    pub fn p2p_addr(&self) -> Option<String> {
+        let text = std::fs::read_to_string(&self.log).ok()?;
+        let plain = strip_ansi(&text);
+        let line = plain.lines().find(|l| l.contains("p2p listening"))?;
+        let at = line.find("address=")? + "address=".len();
+        line[at..].split_whitespace().next().map(str::to_string)
     }
 
     /// The HTTP URL.

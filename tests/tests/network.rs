@@ -196,3 +196,46 @@ async fn the_node_id_survives_a_restart() {
     assert_eq!(info["id"], id.to_string());
     again.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_finds_peers_and_no_discovery_dials_only_the_given_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let boot = |n: &Node| n.network.as_ref().expect("net").listen_addrs();
+    let node = |name: &str, boots, discovery: bool| {
+        let mut c = NodeConfig::dev_networked(dir.path().join(name), boots);
+        c.automine = false;
+        if let Some(p) = c.p2p.as_mut() {
+            p.no_discovery = !discovery;
+        }
+        scion_node::spawn(c)
+    };
+    let a = node("a", vec![], true).await.expect("a");
+    let d = node("d", boot(&a), true).await.expect("d");
+    wait_for("d to join a", 30, || peers(&a) == 1 && peers(&d) == 1).await;
+    let quiet = node("quiet", boot(&a), false).await.expect("quiet");
+    let e = node("e", boot(&a), true).await.expect("e");
+    // e learns d through a's DHT and dials it.
+    let d_id = d.network.as_ref().expect("net").peer_id().to_string();
+    let e_net = e.network.clone().expect("net");
+    wait_for("e to find d through the DHT", 60, || {
+        e_net.info().peers.iter().any(|p| p.id == d_id)
+    })
+    .await;
+    // Meanwhile the node without discovery dialed only the peer it was given (others found
+    // it through the DHT and may dial it: those connections are inbound).
+    let a_id = a.network.as_ref().expect("net").peer_id().to_string();
+    let dialed: Vec<String> = quiet
+        .network
+        .as_ref()
+        .expect("net")
+        .info()
+        .peers
+        .into_iter()
+        .filter(|p| !p.network.inbound)
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(dialed, vec![a_id]);
+    for n in [e, quiet, d, a] {
+        n.stop().await;
+    }
+}
