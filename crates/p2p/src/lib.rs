@@ -3,8 +3,9 @@
 //! and for headers and bodies, identify, ping, a private Kademlia DHT, connection limits and a
 //! block list.
 //!
-//! Start at [`spawn`]: it builds the swarm ([`service`]) and returns a [`NetworkHandle`] that
-//! the RPC reads and commands. One tokio task owns the swarm and never executes a block:
+//! Start at [`spawn`]: it builds the swarm (`service.rs`, the task's loop) and returns a
+//! [`NetworkHandle`] (`handle.rs`) that the RPC reads and commands. `requests.rs` serves and
+//! answers the request/response protocols, `gossip.rs` blocks and transactions. One tokio task owns the swarm and never executes a block:
 //! imports go to one import thread behind a bounded queue ([`importer`]), served reads and
 //! transaction checks to `spawn_blocking`. [`wire`] and [`codec`] are the bytes on the wire,
 //! [`sync`] follows the heaviest chain, [`peers`] scores and bans peers, [`key`] keeps the
@@ -22,17 +23,20 @@
 
 pub mod codec;
 mod gossip;
+mod handle;
 pub mod importer;
 pub mod key;
 pub mod peers;
+mod requests;
 mod serve;
 pub mod service;
 pub mod sync;
 pub mod wire;
 
+pub use handle::{peer_id_of, Command, NetworkHandle};
 pub use libp2p::multiaddr::Protocol;
 pub use libp2p::{Multiaddr, PeerId};
-pub use service::{spawn, NetworkHandle};
+pub use service::spawn;
 
 use serde::Serialize;
 use std::path::PathBuf;

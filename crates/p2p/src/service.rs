@@ -3,16 +3,17 @@
 //! import outcomes are handled in `gossip.rs`.
 
 use crate::codec::{Codec, Kind};
+use crate::handle::{peer_id_of, Command, NetworkHandle};
 use crate::importer::{Importer, Outcome};
 use crate::peers::{Fault, PeerScores, Quotas, Verdict};
 use crate::sync::{Action, Sync};
 use crate::wire::{
     self, NetworkId, Request, Response, Status, MAX_GOSSIP_BLOCK, MAX_GOSSIP_TX, STATUS_VERSION,
 };
-use crate::{NetInfo, P2pConfig, P2pError, PeerInfo, PeerNetwork, SyncProgress};
+use crate::{NetInfo, P2pConfig, P2pError};
 use alloy_primitives::{FixedBytes, B256};
 use futures::StreamExt;
-use libp2p::request_response::{self, OutboundFailure, OutboundRequestId, ProtocolSupport};
+use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
@@ -21,10 +22,10 @@ use libp2p::{
 };
 use parking_lot::RwLock;
 use scion_chain::{Chain, ChainEvent};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 /// How often Status is exchanged again with every peer.
 pub const STATUS_INTERVAL: Duration = Duration::from_secs(60);
@@ -50,112 +51,16 @@ pub(crate) struct Behaviour {
     kad: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
 }
 
-/// What the RPC (and the node) may ask of the network's task.
-#[derive(Debug)]
-pub enum Command {
-    /// Dial a peer (admin_addPeer).
-    AddPeer(Multiaddr, oneshot::Sender<Result<(), P2pError>>),
-    /// Disconnect a peer (admin_removePeer); answers whether it was connected.
-    RemovePeer(PeerId, oneshot::Sender<bool>),
-    /// Stop the task; answered once the swarm and the import threads are gone.
-    Shutdown(oneshot::Sender<()>),
-}
-
-/// The network as the rest of the node sees it: its state to read, and commands.
-#[derive(Debug, Clone)]
-pub struct NetworkHandle {
-    commands: mpsc::Sender<Command>,
-    info: Arc<RwLock<NetInfo>>,
-    peer_id: PeerId,
-}
-
-impl NetworkHandle {
-    /// Our peer id.
-    pub fn peer_id(&self) -> PeerId {
-        self.peer_id
-    }
-
-    /// A snapshot of peers, listen addresses and sync progress.
-    pub fn info(&self) -> NetInfo {
-        self.info.read().clone()
-    }
-
-    /// Handshaken peers.
-    pub fn peer_count(&self) -> usize {
-        self.info.read().peers.len()
-    }
-
-    /// Set while a sync runs.
-    pub fn syncing(&self) -> Option<SyncProgress> {
-        self.info.read().syncing
-    }
-
-    /// Where the node listens, each address ending in `/p2p/<peer id>`.
-    pub fn listen_addrs(&self) -> Vec<Multiaddr> {
-        self.info.read().listen.clone()
-    }
-
-    /// Dials `addr`.
-    pub async fn add_peer(&self, addr: &str) -> Result<(), P2pError> {
-        let addr: Multiaddr =
-            addr.parse()
-                .map_err(|e: libp2p::multiaddr::Error| P2pError::BadAddress {
-                    addr: addr.into(),
-                    reason: e.to_string(),
-                })?;
-        let (tx, rx) = oneshot::channel();
-        self.commands
-            .send(Command::AddPeer(addr, tx))
-            .await
-            .map_err(|_| P2pError::Stopped)?;
-        rx.await.map_err(|_| P2pError::Stopped)?
-    }
-
-    /// Disconnects the peer with this id (or the `/p2p/<id>` of this multiaddr).
-    pub async fn remove_peer(&self, peer: &str) -> Result<bool, P2pError> {
-        let id = peer_id_of(peer).ok_or_else(|| P2pError::BadAddress {
-            addr: peer.into(),
-            reason: "neither a peer id nor a multiaddr ending in /p2p/<peer id>".into(),
-        })?;
-        let (tx, rx) = oneshot::channel();
-        self.commands
-            .send(Command::RemovePeer(id, tx))
-            .await
-            .map_err(|_| P2pError::Stopped)?;
-        rx.await.map_err(|_| P2pError::Stopped)
-    }
-
-    /// Stops the network's task and waits until it no longer uses the chain.
-    pub async fn stop(&self) {
-        let (tx, rx) = oneshot::channel();
-        if self.commands.send(Command::Shutdown(tx)).await.is_ok() {
-            let _ = rx.await;
-        }
-    }
-}
-
-/// The peer id a string names: a bare id, or a multiaddr's `/p2p/` part.
-pub fn peer_id_of(s: &str) -> Option<PeerId> {
-    if let Ok(id) = s.parse::<PeerId>() {
-        return Some(id);
-    }
-    let addr: Multiaddr = s.parse().ok()?;
-    addr.iter().find_map(|p| match p {
-        Protocol::P2p(id) => Some(id),
-        _ => None,
-    })
-}
-
 /// A connected peer.
 #[derive(Debug)]
 pub(crate) struct Peer {
     pub(crate) status: Option<Status>,
-    remote: Multiaddr,
-    local: Multiaddr,
-    inbound: bool,
-    since: Instant,
+    pub(crate) remote: Multiaddr,
+    pub(crate) local: Multiaddr,
+    pub(crate) inbound: bool,
+    pub(crate) since: Instant,
     pub(crate) quotas: Quotas,
-    agent: String,
+    pub(crate) agent: String,
 }
 
 /// Results of work done off the task.
@@ -184,24 +89,24 @@ pub(crate) struct Service {
     pub(crate) swarm: Swarm<Behaviour>,
     pub(crate) chain: Arc<Chain>,
     pub(crate) net: NetworkId,
-    config: P2pConfig,
+    pub(crate) config: P2pConfig,
     pub(crate) block_topic: gossipsub::IdentTopic,
     pub(crate) tx_topic: gossipsub::IdentTopic,
     pub(crate) peers: HashMap<PeerId, Peer>,
-    scores: PeerScores,
+    pub(crate) scores: PeerScores,
     /// Peers banned now, and why.
-    banned: HashMap<PeerId, String>,
-    static_peers: Vec<(PeerId, Multiaddr)>,
+    pub(crate) banned: HashMap<PeerId, String>,
+    pub(crate) static_peers: Vec<(PeerId, Multiaddr)>,
     pub(crate) importer: Importer,
     pub(crate) sync: Sync,
     /// Whether a sync ran when the sync's actions were last carried out.
-    was_syncing: bool,
+    pub(crate) was_syncing: bool,
     /// When a long sync from each peer last started.
-    sync_backoff: HashMap<PeerId, Instant>,
+    pub(crate) sync_backoff: HashMap<PeerId, Instant>,
     pub(crate) orphans: Vec<(scion_types::Block, PeerId)>,
     pub(crate) gossiped_txs: schnellru::LruMap<B256, ()>,
     pub(crate) work: mpsc::UnboundedSender<Work>,
-    info: Arc<RwLock<NetInfo>>,
+    pub(crate) info: Arc<RwLock<NetInfo>>,
 }
 
 fn start_err(e: impl std::fmt::Display) -> P2pError {
@@ -595,165 +500,8 @@ impl Service {
         }
     }
 
-    fn on_rr(&mut self, kind: Kind, event: request_response::Event<Request, Response>) {
-        match event {
-            request_response::Event::Message { peer, message, .. } => match message {
-                request_response::Message::Request {
-                    request, channel, ..
-                } => self.on_request(peer, kind, request, channel),
-                request_response::Message::Response {
-                    request_id,
-                    response,
-                } => self.on_response(peer, request_id, response),
-            },
-            request_response::Event::OutboundFailure {
-                peer,
-                request_id,
-                error,
-                ..
-            } => {
-                // Only a failure of the request the sync waits for stops the sync.
-                if self.sync.awaits(request_id) && self.sync.abort(&peer) {
-                    self.start_best_sync();
-                }
-                self.on_request_failed(peer, kind, error);
-            }
-            request_response::Event::InboundFailure { peer, error, .. } => {
-                if let request_response::InboundFailure::Io(e) = &error {
-                    if e.kind() == std::io::ErrorKind::InvalidData {
-                        self.penalise(
-                            peer,
-                            Fault::Fatal,
-                            format!("undecodable {} request: {e}", kind.name()),
-                        );
-                    }
-                }
-            }
-            request_response::Event::ResponseSent { .. } => {}
-        }
-    }
-
-    fn on_request_failed(&mut self, peer: PeerId, kind: Kind, error: OutboundFailure) {
-        match error {
-            OutboundFailure::UnsupportedProtocols => {
-                // Another network (or not a Scion node): drop, never ban.
-                tracing::info!(peer = %peer, "peer speaks another network's protocols; disconnecting");
-                self.drop_other_network(peer);
-            }
-            OutboundFailure::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                self.penalise(
-                    peer,
-                    Fault::Fatal,
-                    format!("undecodable {} response: {e}", kind.name()),
-                );
-            }
-            OutboundFailure::Timeout => {
-                self.penalise(
-                    peer,
-                    Fault::Mid,
-                    format!("{} request timed out", kind.name()),
-                );
-            }
-            other => {
-                tracing::debug!(peer = %peer, error = %other, "request failed");
-            }
-        }
-    }
-
-    fn on_request(
-        &mut self,
-        peer: PeerId,
-        kind: Kind,
-        request: Request,
-        channel: request_response::ResponseChannel<Response>,
-    ) {
-        if let Request::Malformed(why) = request {
-            self.respond(kind, channel, Response::Refused(wire::Code::BadRequest));
-            self.penalise(
-                peer,
-                Fault::Fatal,
-                format!("malformed {} request: {why}", kind.name()),
-            );
-            return;
-        }
-        let now = Instant::now();
-        let allowed = self.peers.get_mut(&peer).is_some_and(|p| match kind {
-            Kind::Status => p.quotas.status.take(now),
-            Kind::Headers => p.quotas.headers.take(now),
-            Kind::Bodies => p.quotas.bodies.take(now),
-        });
-        if !allowed {
-            self.respond(kind, channel, Response::Refused(wire::Code::RateLimited));
-            self.penalise(
-                peer,
-                Fault::High,
-                format!("{} requests over quota", kind.name()),
-            );
-            return;
-        }
-        match request {
-            Request::Status(s) => {
-                let ours = self.our_status();
-                self.respond(kind, channel, Response::Status(ours));
-                self.on_status(peer, s);
-            }
-            Request::Headers(req) => {
-                let chain = self.chain.clone();
-                let work = self.work.clone();
-                tokio::task::spawn_blocking(move || {
-                    let resp = crate::serve::headers(&chain, &req);
-                    let _ = work.send(Work::Respond(kind, channel, resp));
-                });
-            }
-            Request::Malformed(_) => {}
-            Request::Bodies(hashes) => {
-                let chain = self.chain.clone();
-                let work = self.work.clone();
-                tokio::task::spawn_blocking(move || {
-                    let resp = crate::serve::bodies(&chain, &hashes);
-                    let _ = work.send(Work::Respond(kind, channel, resp));
-                });
-            }
-        }
-    }
-
-    pub(crate) fn respond(
-        &mut self,
-        kind: Kind,
-        channel: request_response::ResponseChannel<Response>,
-        resp: Response,
-    ) {
-        let b = self.swarm.behaviour_mut();
-        let rr = match kind {
-            Kind::Status => &mut b.status,
-            Kind::Headers => &mut b.headers,
-            Kind::Bodies => &mut b.bodies,
-        };
-        // Fails only when the peer is gone.
-        let _ = rr.send_response(channel, resp);
-    }
-
-    fn on_response(&mut self, peer: PeerId, id: OutboundRequestId, response: Response) {
-        let actions = match response {
-            Response::Status(s) => {
-                self.on_status(peer, s);
-                return;
-            }
-            Response::Headers(h) => self.sync.on_headers(&self.chain, peer, id, h),
-            Response::Bodies(b) => self.sync.on_bodies(&self.chain, peer, id, b),
-            Response::Refused(code) => {
-                tracing::debug!(peer = %peer, ?code, "request refused");
-                if self.sync.awaits(id) && self.sync.abort(&peer) {
-                    self.start_best_sync();
-                }
-                return;
-            }
-        };
-        self.act(actions);
-    }
-
     /// A peer's Status: another network is dropped (no ban); a heavier chain starts a sync.
-    fn on_status(&mut self, peer: PeerId, status: Status) {
+    pub(crate) fn on_status(&mut self, peer: PeerId, status: Status) {
         if status.genesis != self.net.genesis || status.chain_id != self.net.chain_id {
             tracing::info!(peer = %peer, chain_id = status.chain_id, genesis = %status.genesis, "peer is on another network; disconnecting");
             self.drop_other_network(peer);
@@ -771,7 +519,7 @@ impl Service {
         self.start_best_sync();
     }
 
-    fn drop_other_network(&mut self, peer: PeerId) {
+    pub(crate) fn drop_other_network(&mut self, peer: PeerId) {
         let _ = self.swarm.disconnect_peer_id(peer);
         let mut info = self.info.write();
         info.other_network_drops = info.other_network_drops.saturating_add(1);
@@ -952,56 +700,5 @@ impl Service {
         if let Err(e) = crate::key::save_peers(&self.config.peers_file, &known) {
             tracing::warn!(error = %e, "saving known peers");
         }
-    }
-
-    /// Refreshes the peer list the RPC reads.
-    pub(crate) fn publish_info(&self) {
-        let statics: HashSet<PeerId> = self.static_peers.iter().map(|(id, _)| *id).collect();
-        let peers = self
-            .peers
-            .iter()
-            .filter_map(|(id, p)| {
-                let s = p.status.as_ref()?;
-                Some(PeerInfo {
-                    id: id.to_string(),
-                    name: p.agent.clone(),
-                    network: PeerNetwork {
-                        local_address: p.local.to_string(),
-                        remote_address: p.remote.to_string(),
-                        inbound: p.inbound,
-                        is_static: statics.contains(id),
-                    },
-                    protocols: serde_json::json!({
-                        "scion": {
-                            "version": s.version,
-                            "head": s.head,
-                            "number": s.number,
-                            "totalDifficulty": s.total_difficulty,
-                        }
-                    }),
-                })
-            })
-            .collect();
-        self.info.write().peers = peers;
-    }
-
-    fn publish_bans(&self) {
-        self.info.write().banned = self
-            .banned
-            .iter()
-            .map(|(id, reason)| crate::Banned {
-                id: id.to_string(),
-                reason: reason.clone(),
-            })
-            .collect();
-    }
-
-    pub(crate) fn publish_sync(&self) {
-        let progress = self.sync.range().map(|(start, highest)| SyncProgress {
-            starting_block: start,
-            current_block: self.chain.head().number,
-            highest_block: highest,
-        });
-        self.info.write().syncing = progress;
     }
 }
