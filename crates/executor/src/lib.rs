@@ -31,7 +31,7 @@ pub use call::{
     TX_GAS_CAP,
 };
 pub use precompiles::ScionPrecompiles;
-pub use simulate::{simulate, AccountOverride, SimBlock, SimOutcome};
+pub use simulate::{simulate, SimBlock, SimOutcome};
 pub use trace::{trace, Traced};
 pub use tx::{tx_env, TxError};
 

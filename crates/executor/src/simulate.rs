@@ -3,7 +3,8 @@
 
 use crate::block::invalid_tx_message;
 use crate::{cfg_env, BlockParams, ExecError};
-use alloy_primitives::{keccak256, Address, Bytes, U256};
+use alloy_primitives::{keccak256, Address, B256, U256};
+use alloy_rpc_types_eth::state::{AccountOverride, StateOverride};
 use revm::bytecode::Bytecode;
 use revm::context::result::{EVMError, ExecutionResult};
 use revm::context::{Context, TxEnv};
@@ -12,28 +13,13 @@ use revm::database_interface::{Database, DatabaseRef};
 use revm::handler::{ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
 use scion_types::KECCAK_EMPTY;
 
-/// Changes to an account before a simulated block runs.
-#[derive(Debug, Clone, Default)]
-pub struct AccountOverride {
-    /// New balance.
-    pub balance: Option<U256>,
-    /// New nonce.
-    pub nonce: Option<u64>,
-    /// New code.
-    pub code: Option<Bytes>,
-    /// Replace all storage with these slots.
-    pub state: Option<Vec<(U256, U256)>>,
-    /// Set these slots, keep the rest.
-    pub state_diff: Vec<(U256, U256)>,
-}
-
 /// One simulated block: its environment, overrides, and calls.
 #[derive(Debug, Clone)]
 pub struct SimBlock {
     /// Block environment.
     pub params: BlockParams,
-    /// Account overrides applied first.
-    pub overrides: Vec<(Address, AccountOverride)>,
+    /// Account overrides applied first (eth_simulateV1's `stateOverrides`).
+    pub overrides: StateOverride,
     /// Calls, in order.
     pub calls: Vec<TxEnv>,
 }
@@ -63,11 +49,12 @@ where
         info.code = Some(Bytecode::new_raw(code));
     }
     db.insert_account_info(address, info);
+    let word = |(k, v): (B256, B256)| (U256::from_be_bytes(k.0), U256::from_be_bytes(v.0));
     if let Some(state) = o.state {
-        db.replace_account_storage(address, state.into_iter().collect())
+        db.replace_account_storage(address, state.into_iter().map(word).collect())
             .map_err(err)?;
     }
-    for (slot, value) in o.state_diff {
+    for (slot, value) in o.state_diff.into_iter().flatten().map(word) {
         db.insert_account_storage(address, slot, value)
             .map_err(err)?;
     }

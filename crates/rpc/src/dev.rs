@@ -8,16 +8,32 @@ use alloy_primitives::{Address, Bytes, B256, U256, U64};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use scion_chain::DevPatch;
-use serde_json::Value;
+use serde::Deserialize;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+
+/// evm_mine's parameter, as Hardhat and anvil take it: a timestamp, or `{timestamp, blocks}`
+/// (either may be absent; other fields are ignored).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+pub enum MineOptions {
+    /// The first block's timestamp and how many blocks to seal.
+    Options {
+        /// The first block's timestamp.
+        timestamp: Option<Quantity>,
+        /// How many blocks (1 when absent).
+        blocks: Option<Quantity>,
+    },
+    /// The block's timestamp.
+    Timestamp(Quantity),
+}
 
 /// evm_*, anvil_* and hardhat_* methods.
 #[rpc(server)]
 pub trait DevApi {
     /// Seals a block now (optionally at a timestamp).
     #[method(name = "evm_mine", blocking)]
-    fn evm_mine(&self, params: Option<Value>) -> RpcResult<String>;
+    fn evm_mine(&self, options: Option<MineOptions>) -> RpcResult<String>;
     /// Seals `count` blocks `interval` seconds apart.
     #[method(name = "anvil_mine", aliases = ["hardhat_mine"], blocking)]
     fn anvil_mine(&self, count: Option<Quantity>, interval: Option<Quantity>) -> RpcResult<bool>;
@@ -81,35 +97,13 @@ impl Dev {
 }
 
 impl DevApiServer for Dev {
-    fn evm_mine(&self, params: Option<Value>) -> RpcResult<String> {
-        // Hardhat and anvil accept a timestamp, or {timestamp, blocks}.
-        let (timestamp, blocks) = match params {
-            None | Some(Value::Null) => (None, 1),
-            Some(Value::Object(o)) => {
-                let ts = o
-                    .get("timestamp")
-                    .cloned()
-                    .map(serde_json::from_value::<Quantity>)
-                    .transpose();
-                let n = o
-                    .get("blocks")
-                    .cloned()
-                    .map(serde_json::from_value::<Quantity>)
-                    .transpose();
-                let (ts, n) = (
-                    ts.map_err(error::invalid_params)?,
-                    n.map_err(error::invalid_params)?,
-                );
-                (ts.map(|q| q.0), n.map(|q| q.0).unwrap_or(1))
+    fn evm_mine(&self, options: Option<MineOptions>) -> RpcResult<String> {
+        let (timestamp, blocks) = match options {
+            None => (None, 1),
+            Some(MineOptions::Timestamp(ts)) => (Some(ts.0), 1),
+            Some(MineOptions::Options { timestamp, blocks }) => {
+                (timestamp.map(|q| q.0), blocks.map_or(1, |q| q.0))
             }
-            Some(v) => (
-                Some(
-                    serde_json::from_value::<Quantity>(v)
-                        .map_err(error::invalid_params)?
-                        .0,
-                ),
-                1,
-            ),
         };
         for i in 0..blocks {
             self.mine(if i == 0 { timestamp } else { None })?;

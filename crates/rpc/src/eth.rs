@@ -5,6 +5,7 @@ use crate::{error, RpcContext};
 use alloy_consensus::Transaction as _;
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256, U64};
+use alloy_rpc_types_eth::state::StateOverride;
 use alloy_rpc_types_eth::{
     FeeHistory, Filter, FilterBlockOption, Log, Transaction, TransactionReceipt, TransactionRequest,
 };
@@ -124,7 +125,7 @@ pub trait EthApi {
         &self,
         request: Named<TransactionRequest>,
         block: Option<BlockId>,
-        state_overrides: Option<serde_json::Value>,
+        state_overrides: Option<StateOverride>,
     ) -> RpcResult<Bytes>;
     /// The gas a transaction needs.
     #[method(name = "estimateGas", blocking)]
@@ -359,9 +360,9 @@ impl EthApiServer for Eth {
         &self,
         Named(request): Named<TransactionRequest>,
         block: Option<BlockId>,
-        state_overrides: Option<serde_json::Value>,
+        state_overrides: Option<StateOverride>,
     ) -> RpcResult<Bytes> {
-        if state_overrides.is_some_and(|v| !v.is_null()) {
+        if state_overrides.is_some() {
             return Err(error::invalid_params("state overrides are not supported"));
         }
         let h = self.resolve(block)?;

@@ -5,6 +5,7 @@
 use crate::convert::{rpc_block, rpc_logs};
 use crate::{error, RpcContext};
 use alloy_primitives::{B256, U128};
+use alloy_rpc_types_eth::pubsub::{Params, SubscriptionKind};
 use alloy_rpc_types_eth::{Filter, Log};
 use jsonrpsee::core::{RpcResult, SubscriptionResult};
 use jsonrpsee::proc_macros::rpc;
@@ -177,7 +178,7 @@ pub trait EthPubSubApi {
     fn uninstall_filter(&self, id: U128) -> RpcResult<bool>;
     /// WebSocket subscriptions: newHeads, logs, newPendingTransactions.
     #[subscription(name = "subscribe" => "subscription", unsubscribe = "unsubscribe", item = Value)]
-    async fn subscribe(&self, kind: String, params: Option<Value>) -> SubscriptionResult;
+    async fn subscribe(&self, kind: String, params: Option<Params>) -> SubscriptionResult;
 }
 
 /// The filter and subscription methods.
@@ -241,30 +242,34 @@ impl EthPubSubApiServer for EthPubSub {
         &self,
         pending: PendingSubscriptionSink,
         kind: String,
-        params: Option<Value>,
+        params: Option<Params>,
     ) -> SubscriptionResult {
         enum Sub {
             Heads,
             Logs(Box<Filter>),
             Pending { full: bool },
         }
-        let sub = match kind.as_str() {
-            "newHeads" => Sub::Heads,
-            "logs" => {
-                let filter: Filter = match params {
-                    Some(p) => serde_json::from_value(p)
-                        .map_err(|e| format!("logs subscription filter: {e}"))?,
-                    None => Filter::default(),
-                };
-                Sub::Logs(Box::new(filter))
-            }
-            "newPendingTransactions" => Sub::Pending {
-                full: params.as_ref().and_then(Value::as_bool).unwrap_or(false),
+        let sub = match kind.parse::<SubscriptionKind>() {
+            Ok(SubscriptionKind::NewHeads) => Sub::Heads,
+            Ok(SubscriptionKind::Logs) => match params.unwrap_or_default() {
+                Params::None => Sub::Logs(Box::default()),
+                Params::Logs(filter) => Sub::Logs(filter),
+                Params::Bool(_) | Params::TransactionReceipts(_) => {
+                    pending
+                        .reject(error::invalid_params(
+                            "a logs subscription takes a filter object",
+                        ))
+                        .await;
+                    return Ok(());
+                }
             },
-            other => {
+            Ok(SubscriptionKind::NewPendingTransactions) => Sub::Pending {
+                full: matches!(params, Some(Params::Bool(true))),
+            },
+            Ok(SubscriptionKind::Syncing | SubscriptionKind::TransactionReceipts) | Err(_) => {
                 pending
                     .reject(error::invalid_params(format!(
-                        "unknown subscription {other:?}: newHeads, logs or newPendingTransactions"
+                        "unknown subscription {kind:?}: newHeads, logs or newPendingTransactions"
                     )))
                     .await;
                 return Ok(());

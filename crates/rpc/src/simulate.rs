@@ -6,7 +6,7 @@ use crate::convert::{rpc_block, RpcBlock};
 use crate::eth::{Eth, Named};
 use crate::{error, RpcContext};
 use alloy_eips::BlockId;
-use alloy_primitives::{Bytes, B256, U256};
+use alloy_primitives::{Bytes, U256};
 use alloy_rpc_types_eth::simulate::{
     SimCallResult, SimulateError, SimulatePayload, SimulatedBlock,
 };
@@ -14,7 +14,7 @@ use alloy_rpc_types_eth::Log;
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use revm::context::result::ExecutionResult;
-use scion_executor::{simulate, AccountOverride, SimBlock};
+use scion_executor::{simulate, SimBlock};
 use scion_types::{Block, Header};
 
 /// Most blocks one eth_simulateV1 may simulate (geth's bound).
@@ -81,30 +81,9 @@ impl EthSimulateApiServer for EthSimulate {
             for c in &sb.calls {
                 calls.push(eth.call_env(c, header.gas_limit)?);
             }
-            let overrides = sb
-                .state_overrides
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(address, a)| {
-                    let slots = |m: alloy_primitives::map::B256HashMap<B256>| {
-                        m.into_iter()
-                            .map(|(k, v)| (U256::from_be_bytes(k.0), U256::from_be_bytes(v.0)))
-                            .collect::<Vec<_>>()
-                    };
-                    let o = AccountOverride {
-                        balance: a.balance,
-                        nonce: a.nonce,
-                        code: a.code,
-                        state: a.state.map(slots),
-                        state_diff: a.state_diff.map(slots).unwrap_or_default(),
-                    };
-                    (address, o)
-                })
-                .collect();
             blocks.push(SimBlock {
                 params: Eth::call_params(&header),
-                overrides,
+                overrides: sb.state_overrides.clone().unwrap_or_default(),
                 calls,
             });
             prev = header.clone();
