@@ -370,7 +370,7 @@ fn run(cfg: &Config, st: &mut Store, call: &Call, sel: [u8; 4]) -> Result<Vec<u8
         }
         getEstimatedFeesForNextPegOutEventCall::SELECTOR => {
             let fee = pegout::estimated_fee(cfg, queue::queued(st)?);
-            getEstimatedFeesForNextPegOutEventCall::abi_encode_returns(&U256::from(fee))
+            getEstimatedFeesForNextPegOutEventCall::abi_encode_returns(&U256::from(fee.to_sat()))
         }
         other => {
             return Err(revert(format!(

@@ -51,7 +51,7 @@ pub fn parse_release_state(state: &[u8]) -> Result<Vec<(B256, Transaction)>, Bri
 /// takes them.
 pub fn sign_inputs(
     tx: &Transaction,
-    amounts: &[u64],
+    amounts: &[Amount],
     witness_script: &Script,
     key: &SigningKey,
 ) -> Result<Vec<Vec<u8>>, BridgeError> {
@@ -66,12 +66,7 @@ pub fn sign_inputs(
     let mut out = Vec::with_capacity(amounts.len());
     for (i, amount) in amounts.iter().enumerate() {
         let sighash = cache
-            .p2wsh_signature_hash(
-                i,
-                witness_script,
-                Amount::from_sat(*amount),
-                EcdsaSighashType::All,
-            )
+            .p2wsh_signature_hash(i, witness_script, *amount, EcdsaSighashType::All)
             .map_err(|e| bad(format!("sighash of input {i}: {e}")))?;
         let sig: Signature = key
             .sign_prehash(sighash.as_byte_array())

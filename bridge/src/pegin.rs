@@ -4,8 +4,9 @@
 use crate::abi::IBridge;
 use crate::config::rsk_address;
 use crate::headers::Chain;
+use crate::queue::{self, Reference};
 use crate::store::Store;
-use crate::{keys, queue, to_display, BridgeError, Config};
+use crate::{keys, to_display, BridgeError, Config};
 use alloy_primitives::{Address, I256};
 use alloy_sol_types::SolEvent;
 use bitcoin::blockdata::script::Instruction;
@@ -13,7 +14,7 @@ use bitcoin::consensus::{deserialize, serialize};
 use bitcoin::hashes::Hash;
 use bitcoin::merkle_tree::PartialMerkleTree;
 use bitcoin::opcodes::all::{OP_CHECKMULTISIG, OP_RETURN};
-use bitcoin::{PublicKey, Script, ScriptBuf, Transaction, Txid};
+use bitcoin::{Amount, PublicKey, Script, ScriptBuf, Transaction, Txid};
 use scion_types::sat_to_wei;
 
 /// How input 0 was signed (rskj's `BtcLockSender` rules, in its order).
@@ -163,8 +164,6 @@ pub enum PayloadError {
 }
 
 const RSKT: &[u8] = b"RSKT";
-/// Bitcoin's 21,000,000 BTC in satoshis: no valid output or sum exceeds it.
-const MAX_MONEY_SAT: u64 = 2_100_000_000_000_000;
 
 /// Parses an RSKT payload (the OP_RETURN data, prefix included).
 pub fn parse_payload(p: &[u8]) -> Result<Instructions, PayloadError> {
@@ -312,12 +311,12 @@ pub fn register(
         )));
     }
     let fed = &cfg.federation.script_pubkey;
-    let mut outputs: Vec<(u32, u64)> = Vec::new();
+    let mut outputs: Vec<(u32, Amount)> = Vec::new();
     for (i, o) in tx.output.iter().enumerate() {
         if &o.script_pubkey == fed {
             let vout = u32::try_from(i)
                 .map_err(|_| revert(format!("output index {i} does not fit a u32")))?;
-            outputs.push((vout, o.value.to_sat()));
+            outputs.push((vout, o.value));
         }
     }
     if outputs.is_empty() {
@@ -326,12 +325,16 @@ pub fn register(
             cfg.federation.address
         )));
     }
-    let total = outputs.iter().fold(0u64, |a, (_, v)| a.saturating_add(*v));
-    if outputs.iter().any(|(_, v)| *v > MAX_MONEY_SAT) || total > MAX_MONEY_SAT {
+    // No valid output or sum exceeds Bitcoin's 21,000,000 BTC.
+    let Some(total) = outputs
+        .iter()
+        .try_fold(Amount::ZERO, |sum, (_, v)| sum.checked_add(*v))
+        .filter(|t| *t <= Amount::MAX_MONEY)
+    else {
         return Err(revert(format!(
             "transaction {txid} pays more than 21,000,000 BTC"
         )));
-    }
+    };
 
     // From here on the transaction is recorded whatever the outcome.
     let number = st.host().block_number();
@@ -354,7 +357,7 @@ pub fn register(
             .encode_log_data(),
         );
         match refund {
-            Some(script) => queue::push(st, shown, script, total),
+            Some(script) => queue::push(st, Reference::Refund(txid), script, total),
             None => {
                 st.host().log(
                     IBridge::unrefundable_pegin {
@@ -368,7 +371,8 @@ pub fn register(
         }
     };
     let sender_refund = sender.as_ref().map(Sender::refund_script);
-    if outputs.iter().any(|(_, v)| *v < cfg.p.pegin_minimum) {
+    let minimum = Amount::from_sat(cfg.p.pegin_minimum);
+    if outputs.iter().any(|(_, v)| *v < minimum) {
         return reject(st, reason::INVALID_AMOUNT, None);
     }
     let (destination, version, refund) = match instructions(&tx) {
@@ -380,21 +384,21 @@ pub fn register(
             None => return reject(st, reason::UNDETERMINED_SENDER, None),
         },
     };
-    let locked = queue::locked_sat(st)?;
-    // A sum past u64::MAX is over any cap.
+    let locked = queue::locked(st)?;
+    // A sum past u64::MAX satoshis is over any cap.
     let Some(locked) = locked
         .checked_add(total)
-        .filter(|l| *l <= cfg.p.locking_cap)
+        .filter(|l| *l <= Amount::from_sat(cfg.p.locking_cap))
     else {
         return reject(st, reason::CAP, refund);
     };
-    queue::set_locked_sat(st, locked)?;
-    st.host().pay(destination, sat_to_wei(total))?;
+    queue::set_locked(st, locked)?;
+    st.host().pay(destination, sat_to_wei(total.to_sat()))?;
     st.host().log(
         IBridge::pegin_btc {
             receiver: destination,
             btcTxHash: shown,
-            amount: I256::try_from(total).unwrap_or_default(),
+            amount: I256::try_from(total.to_sat()).unwrap_or_default(),
             protocolVersion: I256::try_from(version).unwrap_or_default(),
         }
         .encode_log_data(),

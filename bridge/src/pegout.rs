@@ -4,7 +4,7 @@
 
 use crate::abi::IBridge;
 use crate::keys::{self, PEGOUT_LIST, PEGOUT_NEXT};
-use crate::queue::{self, Entry, Utxo};
+use crate::queue::{self, Entry, Reference, Utxo};
 use crate::store::Store;
 use crate::{len_u64, to_display, BridgeError, Config};
 use alloy_primitives::{hex, Address, Bytes, B256, I256, U256};
@@ -24,8 +24,8 @@ use std::num::Saturating;
 pub const MAX_INPUTS: usize = 50;
 /// The largest peg-out transaction, in virtual bytes (Bitcoin's standard limit is 100,000).
 pub const MAX_VSIZE: u64 = 100_000;
-/// Outputs below this many satoshis are dust: no recipient or change output is made smaller.
-pub const DUST_SAT: u64 = 546;
+/// Outputs below this are dust: no recipient or change output is made smaller.
+pub const DUST: Amount = Amount::from_sat(546);
 /// The longest DER signature plus its sighash byte, for size estimates.
 const MAX_SIG_LEN: u64 = 73;
 
@@ -81,16 +81,16 @@ pub fn vsize(cfg: &Config, inputs: u64, outputs: &[ScriptBuf]) -> u64 {
     weight.0.div_ceil(4)
 }
 
-/// The fee, in satoshis, of a peg-out paying `recipients` P2PKH outputs from two federation
-/// inputs with change, at the genesis fee rate: what getEstimatedFeesForNextPegOutEvent shows
-/// and what a request must exceed.
-pub fn estimated_fee(cfg: &Config, recipients: u64) -> u64 {
+/// The fee of a peg-out paying `recipients` P2PKH outputs from two federation inputs with
+/// change, at the genesis fee rate: what getEstimatedFeesForNextPegOutEvent shows and what a
+/// request must exceed.
+pub fn estimated_fee(cfg: &Config, recipients: u64) -> Amount {
     if recipients == 0 {
-        return 0;
+        return Amount::ZERO;
     }
     let Ok(recipients) = usize::try_from(recipients) else {
         // More outputs than memory holds: no fee is high enough.
-        return u64::MAX;
+        return Amount::MAX;
     };
     let p2pkh = ScriptBuf::new_p2pkh(&PubkeyHash::all_zeros());
     let mut outs = vec![p2pkh; recipients];
@@ -98,10 +98,10 @@ pub fn estimated_fee(cfg: &Config, recipients: u64) -> u64 {
     fee_for(cfg, vsize(cfg, 2, &outs))
 }
 
-/// The fee for `vsize` at the genesis fee rate. Saturates: a fee past u64::MAX is more than
-/// any peg-out can pay either way.
-fn fee_for(cfg: &Config, vsize: u64) -> u64 {
-    vsize.saturating_mul(cfg.p.fee_per_kb).div_ceil(1000)
+/// The fee for `vsize` at the genesis fee rate. Saturates: a fee past u64::MAX satoshis is
+/// more than any peg-out can pay either way.
+fn fee_for(cfg: &Config, vsize: u64) -> Amount {
+    Amount::from_sat(vsize.saturating_mul(cfg.p.fee_per_kb).div_ceil(1000))
 }
 
 /// `releaseBtc()` or plain value sent to the Bridge: queue a peg-out to the P2PKH address of
@@ -114,14 +114,14 @@ pub fn release(
 ) -> Result<(), BridgeError> {
     // WEI_PER_SAT is a nonzero constant: the division cannot fail.
     let (sat, rest) = value.div_rem(U256::from(WEI_PER_SAT));
-    let sat = u64::try_from(sat).unwrap_or(u64::MAX);
+    let amount = Amount::from_sat(u64::try_from(sat).unwrap_or(u64::MAX));
     // The queue and this request; one more than a stored count cannot saturate.
     let recipients = queue::queued(st)?.saturating_add(1);
     let rejected = if caller != st.host().tx_origin() {
         Some(reason::CALLER_CONTRACT)
-    } else if sat < cfg.p.pegout_minimum {
+    } else if amount < Amount::from_sat(cfg.p.pegout_minimum) {
         Some(reason::LOW_AMOUNT)
-    } else if sat <= estimated_fee(cfg, recipients) {
+    } else if amount <= estimated_fee(cfg, recipients) {
         Some(reason::FEE_ABOVE_VALUE)
     } else {
         None
@@ -131,7 +131,7 @@ pub fn release(
         st.host().log(
             IBridge::release_request_rejected {
                 sender: caller,
-                amount: U256::from(sat),
+                amount: U256::from(amount.to_sat()),
                 reason: int(why),
             }
             .encode_log_data(),
@@ -150,15 +150,15 @@ pub fn release(
         // Less than a satoshi cannot leave: it goes back.
         st.host().pay(caller, rest)?;
     }
-    let reference = st.host().tx_hash();
-    queue::push(st, reference, script, sat)?;
-    let locked = queue::locked_sat(st)?;
-    queue::set_locked_sat(st, locked.saturating_sub(sat))?;
+    let reference = Reference::Release(st.host().tx_hash());
+    queue::push(st, reference, script, amount)?;
+    let locked = queue::locked(st)?;
+    queue::set_locked(st, locked.checked_sub(amount).unwrap_or(Amount::ZERO))?;
     st.host().log(
         IBridge::release_request_received {
             sender: caller,
             btcDestinationAddress: destination.to_string(),
-            amount: U256::from(sat),
+            amount: U256::from(amount.to_sat()),
         }
         .encode_log_data(),
     );
@@ -173,7 +173,7 @@ pub struct Batch {
     /// True once it is deep enough to be signed.
     pub confirmed: bool,
     /// The value of each input, in order (for BIP143 sighashes).
-    pub amounts: Vec<u64>,
+    pub amounts: Vec<Amount>,
     /// The unsigned transaction.
     pub tx: Transaction,
 }
@@ -201,7 +201,10 @@ fn load(st: &mut Store, hash: &B256) -> Result<Option<Batch>, BridgeError> {
     Ok(Some(Batch {
         created: u64::from_be_bytes(*created),
         confirmed: *confirmed == 1,
-        amounts: amounts.iter().map(|a| u64::from_be_bytes(*a)).collect(),
+        amounts: amounts
+            .iter()
+            .map(|a| Amount::from_sat(u64::from_be_bytes(*a)))
+            .collect(),
         tx: deserialize(tx).map_err(|_| bad())?,
     }))
 }
@@ -217,7 +220,7 @@ fn save(st: &mut Store, hash: &B256, b: &Batch) -> Result<(), BridgeError> {
     })?;
     v.extend_from_slice(&n.to_be_bytes());
     for a in &b.amounts {
-        v.extend_from_slice(&a.to_be_bytes());
+        v.extend_from_slice(&a.to_sat().to_be_bytes());
     }
     v.extend_from_slice(&serialize(&b.tx));
     st.put(&keys::pegout_batch(hash), &v)
@@ -249,13 +252,13 @@ pub struct Plan {
     /// The unsigned transaction: one output per entry paid, then the change (if any).
     pub tx: Transaction,
     /// The value of each input.
-    pub amounts: Vec<u64>,
+    pub amounts: Vec<Amount>,
     /// Indexes of the queue entries paid.
     pub paid: Vec<usize>,
     /// Indexes of the UTXOs spent.
     pub spent: Vec<usize>,
     /// The fee the recipients pay together.
-    pub fee: u64,
+    pub fee: Amount,
 }
 
 /// Plans one transaction paying as much of the queue as the UTXO set covers, oldest entries
@@ -268,11 +271,13 @@ pub fn plan(cfg: &Config, entries: &[Entry], utxos: &[Utxo]) -> Option<Plan> {
     let mut order: Vec<(usize, &Utxo)> = utxos.iter().enumerate().collect();
     order.sort_by_key(|(_, u)| std::cmp::Reverse(u.value));
     order.truncate(MAX_INPUTS);
+    // Sums saturate, so the plan counts in plain satoshis (Amount's arithmetic only checks).
+    let dust = DUST.to_sat();
     // prefix[k]: the value of the k largest UTXOs.
     let mut prefix = vec![0u64];
     for (_, u) in &order {
         let last = prefix.last().copied().unwrap_or(0);
-        prefix.push(last.saturating_add(u.value));
+        prefix.push(last.saturating_add(u.value.to_sat()));
     }
     // The fewest inputs whose value reaches `total`, and the change they leave.
     let cover = |total: u64| {
@@ -293,7 +298,7 @@ pub fn plan(cfg: &Config, entries: &[Entry], utxos: &[Utxo]) -> Option<Plan> {
     let mut candidates: Vec<(usize, &Entry)> = Vec::new();
     let mut total = 0u64;
     for (i, e) in entries.iter().enumerate() {
-        let t = total.saturating_add(e.sat);
+        let t = total.saturating_add(e.amount.to_sat());
         let Some((k, _)) = cover(t) else { continue };
         candidates.push((i, e));
         if size(k, &candidates) > MAX_VSIZE {
@@ -309,29 +314,29 @@ pub fn plan(cfg: &Config, entries: &[Entry], utxos: &[Utxo]) -> Option<Plan> {
         }
         let mut scripts: Vec<ScriptBuf> =
             candidates.iter().map(|(_, e)| e.script.clone()).collect();
-        if change >= DUST_SAT {
+        if change >= dust {
             scripts.push(fed.clone());
         }
-        let fee = fee_for(cfg, vsize(cfg, len_u64(k), &scripts));
+        let fee = fee_for(cfg, vsize(cfg, len_u64(k), &scripts)).to_sat();
         // Not empty (checked above), so the division cannot fail.
         let share = fee.div_ceil(len_u64(candidates.len()));
         let before = candidates.len();
-        candidates.retain(|(_, e)| e.sat >= share.saturating_add(DUST_SAT));
+        candidates.retain(|(_, e)| e.amount.to_sat() >= share.saturating_add(dust));
         if candidates.len() != before {
             total = candidates
                 .iter()
-                .fold(0u64, |sum, (_, e)| sum.saturating_add(e.sat));
+                .fold(0u64, |sum, (_, e)| sum.saturating_add(e.amount.to_sat()));
             continue;
         }
         let mut output: Vec<TxOut> = candidates
             .iter()
             .map(|(_, e)| TxOut {
-                // Each kept entry has at least share + DUST_SAT: no underflow.
-                value: Amount::from_sat(e.sat.saturating_sub(share)),
+                // Each kept entry has at least share + dust: no underflow.
+                value: Amount::from_sat(e.amount.to_sat().saturating_sub(share)),
                 script_pubkey: e.script.clone(),
             })
             .collect();
-        if change >= DUST_SAT {
+        if change >= dust {
             output.push(TxOut {
                 value: Amount::from_sat(change),
                 script_pubkey: fed.clone(),
@@ -364,7 +369,7 @@ pub fn plan(cfg: &Config, entries: &[Entry], utxos: &[Utxo]) -> Option<Plan> {
             paid: candidates.iter().map(|(i, _)| *i).collect(),
             spent: spent.iter().map(|(i, _)| *i).collect(),
             // At most the total paid (each entry pays at least its share): no saturation.
-            fee: share.saturating_mul(len_u64(before)),
+            fee: Amount::from_sat(share.saturating_mul(len_u64(before))),
         });
     }
 }
@@ -427,7 +432,7 @@ pub fn update_collections(
         .ok_or_else(|| corrupt("peg-out plan"))?;
     let total = paid
         .iter()
-        .try_fold(0u64, |sum, e| sum.checked_add(e.sat))
+        .try_fold(Amount::ZERO, |sum, e| sum.checked_add(e.amount))
         .ok_or_else(|| {
             BridgeError::Database(format!("peg-out {txid} pays more than u64::MAX satoshis"))
         })?;
@@ -451,12 +456,12 @@ pub fn update_collections(
     let mut l = list(st)?;
     l.push(hash);
     set_list(st, &l)?;
-    let refs: Vec<u8> = paid.iter().flat_map(|e| e.reference.0).collect();
+    let refs: Vec<u8> = paid.iter().flat_map(|e| e.reference.word().0).collect();
     st.host().log(
         IBridge::release_requested {
             rskTxHash: hash,
             btcTxHash: to_display(&txid),
-            amount: U256::from(total),
+            amount: U256::from(total.to_sat()),
         }
         .encode_log_data(),
     );
@@ -582,12 +587,10 @@ pub fn add_signature(
             .p2wsh_signature_hash(
                 i,
                 &fed.redeem_script,
-                Amount::from_sat(
-                    *batch
-                        .amounts
-                        .get(i)
-                        .ok_or_else(|| corrupt("peg-out batch amounts"))?,
-                ),
+                *batch
+                    .amounts
+                    .get(i)
+                    .ok_or_else(|| corrupt("peg-out batch amounts"))?,
                 EcdsaSighashType::All,
             )
             .map_err(|e| BridgeError::Database(format!("sighash of input {i}: {e}")))?;

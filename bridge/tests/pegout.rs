@@ -12,6 +12,7 @@ use k256::ecdsa::SigningKey;
 use scion_bridge::abi::IBridge::{self, *};
 use scion_bridge::federator::{parse_release_state, public_key, sign_inputs};
 use scion_bridge::headers::Chain;
+use scion_bridge::queue::Reference;
 use scion_bridge::{execute, pegout, queue, rsk_address, Call, Config, MemHost, Outcome, Store};
 use scion_types::ChainSpec;
 use std::collections::HashMap;
@@ -32,7 +33,7 @@ fn host(cfg: &Config) -> MemHost {
     let mut h = MemHost::default();
     let mut st = Store::new(&mut h);
     Chain::new(&mut st, cfg).init().unwrap();
-    queue::set_locked_sat(&mut st, 100 * 100_000_000).unwrap();
+    queue::set_locked(&mut st, Amount::from_sat(100 * 100_000_000)).unwrap();
     h
 }
 
@@ -174,7 +175,7 @@ fn fund(cfg: &Config, h: &mut MemHost, values: &[u64]) -> HashMap<OutPoint, TxOu
     let mut spent = HashMap::new();
     for (i, v) in values.iter().enumerate() {
         let txid = Txid::from_byte_array([i as u8 + 1; 32]);
-        queue::add_utxo(&mut st, txid, i as u32, *v).unwrap();
+        queue::add_utxo(&mut st, txid, i as u32, Amount::from_sat(*v)).unwrap();
         spent.insert(
             OutPoint::new(txid, i as u32),
             TxOut {
@@ -205,12 +206,12 @@ fn requests_queue_or_are_refunded_with_their_reason() {
     assert_eq!(got[0].amount, U256::from(1_000_000));
     let mut st = Store::new(&mut h);
     assert_eq!(
-        queue::locked_sat(&mut st).unwrap(),
-        100 * 100_000_000 - 1_000_000
+        queue::locked(&mut st).unwrap(),
+        Amount::from_sat(100 * 100_000_000 - 1_000_000)
     );
     let e = queue::entries(&mut st).unwrap();
     assert_eq!(e[0].script, expected.script_pubkey());
-    assert_eq!(e[0].reference, B256::repeat_byte(1));
+    assert_eq!(e[0].reference, Reference::Release(B256::repeat_byte(1)));
 
     // A contract calling the Bridge (msg.sender ≠ tx.origin): refunded, reason 2.
     h.paid.clear();
@@ -247,7 +248,7 @@ fn requests_queue_or_are_refunded_with_their_reason() {
     p.fee_per_kb = 10_000_000;
     let dear = Config::new(&p, "regtest").unwrap();
     let fee = pegout::estimated_fee(&dear, 2);
-    assert!(fee > 1_000_000, "fee {fee}");
+    assert!(fee > Amount::from_sat(1_000_000), "fee {fee}");
     h.logs.clear();
     request(
         &dear,
@@ -287,10 +288,10 @@ fn sign_and_release(
     let waiting = state(cfg, h);
     assert_eq!(waiting.len(), 1);
     let (hash, tx) = waiting[0].clone();
-    let amounts: Vec<u64> = tx
+    let amounts: Vec<Amount> = tx
         .input
         .iter()
-        .map(|i| spent[&i.previous_output].value.to_sat())
+        .map(|i| spent[&i.previous_output].value)
         .collect();
     for f in &feds[..2] {
         let sigs = sign_inputs(&tx, &amounts, &cfg.federation.redeem_script, &f.key).unwrap();
@@ -303,7 +304,7 @@ fn sign_and_release(
         tx.compute_txid(),
         "signing does not change the txid"
     );
-    let inputs: u64 = amounts.iter().sum();
+    let inputs: u64 = amounts.iter().map(|a| a.to_sat()).sum();
     let outputs: u64 = signed.output.iter().map(|o| o.value.to_sat()).sum();
     (signed, inputs - outputs)
 }
@@ -386,7 +387,7 @@ fn a_batch_is_built_confirmed_signed_and_valid_for_bitcoin_core() {
         .all(|o| o.value.to_sat() == 1_000_000 - fee_share));
     assert_eq!(tx.output[10].script_pubkey, cfg.federation.script_pubkey);
     assert_eq!(tx.output[10].value.to_sat(), 50_000_000 - 10_000_000);
-    let amounts = vec![50_000_000u64];
+    let amounts = vec![Amount::from_sat(50_000_000)];
 
     // addSignature's refusals.
     let good0 = sign_inputs(&tx, &amounts, &cfg.federation.redeem_script, &feds[0].key).unwrap();
@@ -572,7 +573,13 @@ fn the_queue_waits_for_funds_and_the_input_cap() {
         "the spent UTXO left the set"
     );
     // The next batch waits for the interval even with funds.
-    queue::add_utxo(&mut st, Txid::from_byte_array([9; 32]), 0, 5_000_000).unwrap();
+    queue::add_utxo(
+        &mut st,
+        Txid::from_byte_array([9; 32]),
+        0,
+        Amount::from_sat(5_000_000),
+    )
+    .unwrap();
     ok(update(&cfg, &mut h, &feds[0], 9, B256::repeat_byte(0xe1)));
     assert_eq!(queued(&cfg, &mut h), U256::from(2));
     ok(update(&cfg, &mut h, &feds[0], 10, B256::repeat_byte(0xe2)));
@@ -584,8 +591,8 @@ fn a_batch_stays_under_the_standard_size() {
     let cfg = dev_config();
     let entries: Vec<queue::Entry> = (0..4000u32)
         .map(|i| queue::Entry {
-            reference: B256::from(U256::from(i)),
-            sat: 100_000,
+            reference: Reference::Release(B256::from(U256::from(i))),
+            amount: Amount::from_sat(100_000),
             script: ScriptBuf::new_p2pkh(&bitcoin::PubkeyHash::from_byte_array([i as u8; 20])),
         })
         .collect();
@@ -593,7 +600,7 @@ fn a_batch_stays_under_the_standard_size() {
         .map(|i| queue::Utxo {
             txid: Txid::from_byte_array([i; 32]),
             vout: 0,
-            value: 100_000_000,
+            value: Amount::from_sat(100_000_000),
         })
         .collect();
     let p = pegout::plan(&cfg, &entries, &utxos).unwrap();

@@ -259,7 +259,7 @@ fn a_whole_peg_flow_leaves_these_storage_bytes() {
     let mut change_txs = vec![];
     for (hash, btx) in &waiting {
         // Input amounts: look them up from the peg-in outputs.
-        let amounts: Vec<u64> = btx
+        let amounts: Vec<Amount> = btx
             .input
             .iter()
             .map(|i| {
@@ -267,7 +267,7 @@ fn a_whole_peg_flow_leaves_these_storage_bytes() {
                     .iter()
                     .find(|t| t.compute_txid() == i.previous_output.txid)
                     .unwrap();
-                t.output[i.previous_output.vout as usize].value.to_sat()
+                t.output[i.previous_output.vout as usize].value
             })
             .collect();
         for f in &feds[..2] {

@@ -522,13 +522,12 @@ fn peg_in_and_batched_peg_out_round_trip_with_faults() {
         .find(|(h, _)| *h == creation)
         .cloned()
         .expect("the batch waits for signatures");
-    let amounts_in: Vec<u64> = unsigned
+    let amounts_in: Vec<bitcoin::Amount> = unsigned
         .input
         .iter()
         .map(|i| {
             btc.find_tx(&i.previous_output.txid).unwrap().0.output[i.previous_output.vout as usize]
                 .value
-                .to_sat()
         })
         .collect();
     let fed2 = PrivateKeySigner::from_slice(&hex::decode(FED_KEYS[2]).unwrap()).unwrap();
@@ -590,7 +589,7 @@ fn peg_in_and_batched_peg_out_round_trip_with_faults() {
                 .and_then(|(t, _)| t.output.get(op.vout as usize).cloned())
         })
         .expect("bitcoinconsensus accepts the peg-out");
-    let in_sat: u64 = amounts_in.iter().sum();
+    let in_sat: u64 = amounts_in.iter().map(|a| a.to_sat()).sum();
     let out_sat: u64 = signed.output.iter().map(|o| o.value.to_sat()).sum();
     let fee = in_sat - out_sat;
     let share = fee.div_ceil(3);

@@ -13,7 +13,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent};
 use base64::Engine;
 use bitcoin::consensus::deserialize;
-use bitcoin::{Block, ScriptBuf, Transaction, Txid};
+use bitcoin::{Amount, Block, ScriptBuf, Transaction, Txid};
 use eyre::{bail, eyre, Context, Result};
 use k256::ecdsa::SigningKey;
 use scion_bridge::abi::IBridge::{self, *};
@@ -547,7 +547,7 @@ impl Federator {
         &self,
         op: &bitcoin::OutPoint,
         cache: &mut HashMap<Txid, Transaction>,
-    ) -> Result<u64> {
+    ) -> Result<Amount> {
         let tx = match cache.entry(op.txid) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => {
@@ -562,7 +562,7 @@ impl Federator {
         };
         tx.output
             .get(op.vout as usize)
-            .map(|o| o.value.to_sat())
+            .map(|o| o.value)
             .ok_or_else(|| eyre!("peg-out input {op} does not exist on Bitcoin"))
     }
 
@@ -579,7 +579,7 @@ impl Federator {
                 .input
                 .iter()
                 .map(|i| self.output_value(&i.previous_output, &mut prevs))
-                .collect::<Result<Vec<u64>>>()?;
+                .collect::<Result<Vec<Amount>>>()?;
             let sigs = sign_inputs(&tx, &amounts, &self.redeem, &self.key)?;
             let call = addSignatureCall {
                 pubkey: self.btc_key.to_vec().into(),
