@@ -16,6 +16,8 @@
 use crate::{codec, StorageError};
 use alloy_primitives::{hex, keccak256, B256};
 use alloy_rlp::Encodable;
+use alloy_trie::nodes::{BranchNodeRef, ExtensionNodeRef, LeafNodeRef, RlpNode};
+use alloy_trie::{Nibbles, TrieMask};
 use scion_types::EMPTY_ROOT;
 use std::collections::{BTreeMap, HashMap};
 
@@ -81,6 +83,8 @@ impl Node {
                         key,
                         value: codec::restore_empty_account(data),
                     },
+                    // A ref is at most 32 bytes (a hash; a shorter node inline).
+                    _ if data.len() > 32 => return Err(corrupt()),
                     _ => Node::Ext {
                         key,
                         child: data.to_vec(),
@@ -97,6 +101,9 @@ impl Node {
                 for (i, child) in children.iter_mut().enumerate() {
                     if mask & (1 << i) != 0 {
                         let len = *rest.get(pos).ok_or_else(corrupt)? as usize;
+                        if len > 32 {
+                            return Err(corrupt());
+                        }
                         let r = rest.get(pos + 1..pos + 1 + len).ok_or_else(corrupt)?;
                         *child = Some(r.to_vec());
                         pos += 1 + len;
@@ -132,36 +139,41 @@ impl Node {
         }
     }
 
-    /// The node's Ethereum RLP encoding. Refs must not be dirty.
+    /// The node's Ethereum RLP encoding, through alloy-trie's node types. Refs must not be
+    /// dirty.
     pub fn rlp(&self) -> Vec<u8> {
-        let mut payload = Vec::with_capacity(128);
+        let mut out = Vec::with_capacity(128);
         match self {
             Node::Leaf { key, value } => {
-                hex_prefix(key, true).as_slice().encode(&mut payload);
-                value.as_slice().encode(&mut payload);
+                LeafNodeRef::new(&Nibbles::from_nibbles_unchecked(key), value).encode(&mut out)
             }
             Node::Ext { key, child } => {
-                hex_prefix(key, false).as_slice().encode(&mut payload);
-                encode_ref(child, &mut payload);
+                let child = rlp_ref(child);
+                ExtensionNodeRef::new(&Nibbles::from_nibbles_unchecked(key), &child)
+                    .encode(&mut out)
             }
             Node::Branch { children } => {
-                for c in children.iter() {
-                    match c {
-                        Some(r) => encode_ref(r, &mut payload),
-                        None => payload.push(alloy_rlp::EMPTY_STRING_CODE),
+                let mut mask = TrieMask::default();
+                let mut stack = Vec::with_capacity(16);
+                for (i, c) in (0u8..).zip(children.iter()) {
+                    if let Some(r) = c {
+                        mask.set_bit(i);
+                        stack.push(rlp_ref(r));
                     }
                 }
-                payload.push(alloy_rlp::EMPTY_STRING_CODE);
+                BranchNodeRef::new(&stack, mask).encode(&mut out)
             }
         }
-        let mut out = Vec::with_capacity(payload.len() + 3);
-        alloy_rlp::Header {
-            list: true,
-            payload_length: payload.len(),
-        }
-        .encode(&mut out);
-        out.extend_from_slice(&payload);
         out
+    }
+}
+
+/// A child ref as its parent's RLP holds it: a hash as a 32-byte string, a short node inline
+/// (stored refs are at most 32 bytes: `Node::decode` refuses longer ones).
+fn rlp_ref(r: &[u8]) -> RlpNode {
+    match <[u8; 32]>::try_from(r) {
+        Ok(hash) => RlpNode::word_rlp(&B256::from(hash)),
+        Err(_) => RlpNode::from_raw(r).unwrap_or_default(),
     }
 }
 
@@ -185,31 +197,6 @@ pub(crate) fn node_ref(rlp: &[u8]) -> Vec<u8> {
     } else {
         keccak256(rlp).to_vec()
     }
-}
-
-/// Writes a child ref into a parent's RLP: hashes as 32-byte strings, short nodes inline.
-fn encode_ref(r: &[u8], out: &mut Vec<u8>) {
-    if r.len() == 32 {
-        r.encode(out);
-    } else {
-        out.extend_from_slice(r);
-    }
-}
-
-/// Hex-prefix encoding of a nibble key (Ethereum yellow paper, appendix C).
-fn hex_prefix(nibbles: &[u8], leaf: bool) -> Vec<u8> {
-    let odd = nibbles.len() % 2 == 1;
-    let flag = (if leaf { 2 } else { 0 }) + u8::from(odd);
-    let mut out = Vec::with_capacity(nibbles.len() / 2 + 1);
-    let rest = if odd {
-        out.push((flag << 4) | nibbles[0]);
-        &nibbles[1..]
-    } else {
-        out.push(flag << 4);
-        nibbles
-    };
-    out.extend(rest.chunks(2).map(|p| (p[0] << 4) | p[1]));
-    out
 }
 
 /// Splits bytes into nibbles.
