@@ -43,7 +43,7 @@ pub struct Config {
     /// The Bitcoin network followed.
     pub network: Network,
     /// Its consensus parameters (retarget rule, proof-of-work limit).
-    pub params: Params,
+    pub bitcoin: Params,
     /// Checkpoint height.
     pub checkpoint_height: u32,
     /// Checkpoint header.
@@ -52,8 +52,8 @@ pub struct Config {
     pub checkpoint_work: U256,
     /// The federation.
     pub federation: Federation,
-    /// The genesis parameters as given.
-    pub p: BridgeParams,
+    /// The peg's parameters from genesis: confirmations, minimums, fee rate, intervals, cap.
+    pub params: BridgeParams,
 }
 
 /// The Scion address of a secp256k1 key: the last 20 bytes of keccak256 of the uncompressed key.
@@ -159,12 +159,12 @@ impl Config {
         }
         Ok(Self {
             network,
-            params,
+            bitcoin: params,
             checkpoint_height: p.checkpoint.height,
             checkpoint,
             checkpoint_work,
             federation,
-            p: p.clone(),
+            params: p.clone(),
         })
     }
 }

@@ -355,11 +355,13 @@ fn run(cfg: &Config, st: &mut Store, call: &Call, sel: [u8; 4]) -> Result<Vec<u8
             getActivePowpegRedeemScriptCall::abi_encode_returns(&s.into())
         }
         getMinimumLockTxValueCall::SELECTOR => {
-            getMinimumLockTxValueCall::abi_encode_returns(&int(cfg.p.pegin_minimum))
+            getMinimumLockTxValueCall::abi_encode_returns(&int(cfg.params.pegin_minimum))
         }
-        getFeePerKbCall::SELECTOR => getFeePerKbCall::abi_encode_returns(&int(cfg.p.fee_per_kb)),
+        getFeePerKbCall::SELECTOR => {
+            getFeePerKbCall::abi_encode_returns(&int(cfg.params.fee_per_kb))
+        }
         getLockingCapCall::SELECTOR => {
-            getLockingCapCall::abi_encode_returns(&int(cfg.p.locking_cap))
+            getLockingCapCall::abi_encode_returns(&int(cfg.params.locking_cap))
         }
         getNextPegoutCreationBlockNumberCall::SELECTOR => {
             let next = pegout::next_height(cfg, st)?;
@@ -389,7 +391,7 @@ fn receive_header(cfg: &Config, st: &mut Store, raw: &[u8]) -> Result<i64, Bridg
     let now = st.host().timestamp();
     // The first call finds 0: any block timestamp is past 0 + interval.
     let last = st.get_u64(RECEIVE_HEADER_LAST)?;
-    if last != 0 && now < last.saturating_add(cfg.p.receive_header_interval) {
+    if last != 0 && now < last.saturating_add(cfg.params.receive_header_interval) {
         return Ok(-1);
     }
     let mut chain = Chain::new(st, cfg);

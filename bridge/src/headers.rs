@@ -189,7 +189,7 @@ impl<'s, 'h> Chain<'s, 'h> {
         height: u32,
         time: u32,
     ) -> Result<Option<u32>, BridgeError> {
-        let params = &self.cfg.params;
+        let params = &self.cfg.bitcoin;
         let interval = u32::try_from(params.difficulty_adjustment_interval()).map_err(|_| {
             BridgeError::Config(format!(
                 "difficulty adjustment interval {} does not fit a u32",
@@ -281,7 +281,7 @@ impl<'s, 'h> Chain<'s, 'h> {
             ))
         })?;
         let target = Target::from_compact(header.bits);
-        if target > self.cfg.params.max_attainable_target || header.validate_pow(target).is_err() {
+        if target > self.cfg.bitcoin.max_attainable_target || header.validate_pow(target).is_err() {
             return Ok(Err(Reject::BadPow));
         }
         let Some(expected) = self.required_bits(&parent, height, header.time)? else {

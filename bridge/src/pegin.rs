@@ -287,10 +287,10 @@ pub fn register(
                 "Bitcoin block at height {height} is on the best chain above its tip {best}"
             ))
         })?;
-    if confirmations < cfg.p.pegin_confirmations {
+    if confirmations < cfg.params.pegin_confirmations {
         return Err(revert(format!(
             "{confirmations} confirmations, {} needed",
-            cfg.p.pegin_confirmations
+            cfg.params.pegin_confirmations
         )));
     }
     let tree: PartialMerkleTree =
@@ -371,7 +371,7 @@ pub fn register(
         }
     };
     let sender_refund = sender.as_ref().map(Sender::refund_script);
-    let minimum = Amount::from_sat(cfg.p.pegin_minimum);
+    let minimum = Amount::from_sat(cfg.params.pegin_minimum);
     if outputs.iter().any(|(_, v)| *v < minimum) {
         return reject(st, reason::INVALID_AMOUNT, None);
     }
@@ -388,7 +388,7 @@ pub fn register(
     // A sum past u64::MAX satoshis is over any cap.
     let Some(locked) = locked
         .checked_add(total)
-        .filter(|l| *l <= Amount::from_sat(cfg.p.locking_cap))
+        .filter(|l| *l <= Amount::from_sat(cfg.params.locking_cap))
     else {
         return reject(st, reason::CAP, refund);
     };

@@ -101,7 +101,7 @@ pub fn estimated_fee(cfg: &Config, recipients: u64) -> Amount {
 /// The fee for `vsize` at the genesis fee rate. Saturates: a fee past u64::MAX satoshis is
 /// more than any peg-out can pay either way.
 fn fee_for(cfg: &Config, vsize: u64) -> Amount {
-    Amount::from_sat(vsize.saturating_mul(cfg.p.fee_per_kb).div_ceil(1000))
+    Amount::from_sat(vsize.saturating_mul(cfg.params.fee_per_kb).div_ceil(1000))
 }
 
 /// `releaseBtc()` or plain value sent to the Bridge: queue a peg-out to the P2PKH address of
@@ -119,7 +119,7 @@ pub fn release(
     let recipients = queue::queued(st)?.saturating_add(1);
     let rejected = if caller != st.host().tx_origin() {
         Some(reason::CALLER_CONTRACT)
-    } else if amount < Amount::from_sat(cfg.p.pegout_minimum) {
+    } else if amount < Amount::from_sat(cfg.params.pegout_minimum) {
         Some(reason::LOW_AMOUNT)
     } else if amount <= estimated_fee(cfg, recipients) {
         Some(reason::FEE_ABOVE_VALUE)
@@ -241,7 +241,7 @@ fn set_list(st: &mut Store, l: &[B256]) -> Result<(), BridgeError> {
 /// The block from which updateCollections makes the next batch.
 pub fn next_height(cfg: &Config, st: &mut Store) -> Result<u64, BridgeError> {
     Ok(match st.get_u64(PEGOUT_NEXT)? {
-        0 => cfg.p.pegout_interval,
+        0 => cfg.params.pegout_interval,
         n => n,
     })
 }
@@ -386,7 +386,7 @@ pub fn update_collections(
     let now = st.host().block_number();
     for hash in list(st)? {
         let mut b = load(st, &hash)?.ok_or_else(|| corrupt("peg-out list entry"))?;
-        if !b.confirmed && now >= b.created.saturating_add(cfg.p.pegout_confirmations) {
+        if !b.confirmed && now >= b.created.saturating_add(cfg.params.pegout_confirmations) {
             b.confirmed = true;
             save(st, &hash, &b)?;
             st.host().log(
@@ -441,7 +441,7 @@ pub fn update_collections(
     queue::record_pegout(st, &txid, now)?;
     st.put_u64(
         PEGOUT_NEXT,
-        now.saturating_add(cfg.p.pegout_interval.max(1)),
+        now.saturating_add(cfg.params.pegout_interval.max(1)),
     )?;
     save(
         st,

@@ -696,9 +696,9 @@ fn regtest_bits_other_than_the_parents_are_rejected() {
 
 fn retarget_config() -> Config {
     let mut cfg = dev_config();
-    cfg.params.no_pow_retargeting = false;
-    cfg.params.allow_min_difficulty_blocks = false;
-    assert_eq!(cfg.params.difficulty_adjustment_interval(), 2016);
+    cfg.bitcoin.no_pow_retargeting = false;
+    cfg.bitcoin.allow_min_difficulty_blocks = false;
+    assert_eq!(cfg.bitcoin.difficulty_adjustment_interval(), 2016);
     cfg
 }
 
@@ -715,7 +715,7 @@ fn retarget_at_2016_requires_the_new_bits() {
     assert_eq!(best(&cfg, &mut h).height, 2015);
     let timespan = u64::from(last.time - g.time);
     assert_eq!(timespan, 2015);
-    let new_bits = CompactTarget::from_next_work_required(last.bits, timespan, &cfg.params);
+    let new_bits = CompactTarget::from_next_work_required(last.bits, timespan, &cfg.bitcoin);
     assert_ne!(new_bits, last.bits);
     // Blocks came 600x too fast, so the timespan is clamped to a quarter of two weeks. At the
     // regtest limit (~2^255) `target * 302400` wraps around 2^256, as Bitcoin Core's
@@ -794,8 +794,8 @@ fn retarget_on_a_side_branch_uses_that_branchs_timestamps() {
     let side_tip = side[4];
     let side_span = u64::from(side_tip.time - g.time);
     let main_span = u64::from(main[2014].time - g.time);
-    let side_bits = CompactTarget::from_next_work_required(side_tip.bits, side_span, &cfg.params);
-    let main_bits = CompactTarget::from_next_work_required(side_tip.bits, main_span, &cfg.params);
+    let side_bits = CompactTarget::from_next_work_required(side_tip.bits, side_span, &cfg.bitcoin);
+    let main_bits = CompactTarget::from_next_work_required(side_tip.bits, main_span, &cfg.bitcoin);
     assert_ne!(side_bits, main_bits);
 
     let wrong = mine(
@@ -915,7 +915,7 @@ fn receive_header_refuses_deep_forks_rate_limits_and_static_calls() {
     assert_eq!(receive_header(&cfg, &mut h, &serialize(&shallow)), 0);
 
     // At most one accepted receiveHeader per interval of block time.
-    cfg.p.receive_header_interval = 600;
+    cfg.params.receive_header_interval = 600;
     h.time = 10_000;
     let tip = c[26];
     let n1 = mine(&tip, tip.time + 600, REGTEST_BITS, 0xa200);

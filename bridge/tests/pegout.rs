@@ -471,7 +471,7 @@ fn a_batch_is_built_confirmed_signed_and_valid_for_bitcoin_core() {
     );
     let fee = 50_000_000 - signed.output.iter().map(|o| o.value.to_sat()).sum::<u64>();
     assert!(
-        fee * 1000 >= cfg.p.fee_per_kb * signed.vsize() as u64,
+        fee * 1000 >= cfg.params.fee_per_kb * signed.vsize() as u64,
         "fee {fee} for {} vB",
         signed.vsize()
     );
@@ -511,8 +511,10 @@ fn fee_and_size_of_batches_of_10_and_50() {
             est >= vsize && est <= vsize + signed.input.len() as u64,
             "estimate {est} vs {vsize}"
         );
-        assert!(fee * 1000 >= cfg.p.fee_per_kb * vsize);
-        assert!(fee * 1000 < cfg.p.fee_per_kb * (vsize + signed.input.len() as u64 + u64::from(n)));
+        assert!(fee * 1000 >= cfg.params.fee_per_kb * vsize);
+        assert!(
+            fee * 1000 < cfg.params.fee_per_kb * (vsize + signed.input.len() as u64 + u64::from(n))
+        );
     }
 }
 

@@ -22,7 +22,7 @@ pub const TEMPLATES_KEPT: usize = 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Work {
     /// The hash the coinbase must commit to.
-    pub hfmm: B256,
+    pub hash_for_merged_mining: B256,
     /// The largest Bitcoin header hash that seals the block.
     pub target: U256,
     /// Fees the block pays its miner.
@@ -119,11 +119,11 @@ impl Chain {
             merkle_proof: Bytes::new(),
             compressed_coinbase: Bytes::new(),
         };
-        let hfmm = header.hash_for_merged_mining();
+        let hash_for_merged_mining = header.hash_for_merged_mining();
         let template = Arc::new(Template {
             executed: Executed {
                 parent: header.parent_hash,
-                hash_for_merged_mining: hfmm,
+                hash_for_merged_mining,
                 senders: outcome.senders,
                 receipts: outcome.receipts,
                 changes: outcome.changes,
@@ -136,7 +136,7 @@ impl Chain {
                 transactions: outcome.transactions,
                 uncles,
             },
-            hfmm,
+            hash_for_merged_mining,
             fees: outcome.fees,
             pool_version,
         });
@@ -149,12 +149,12 @@ impl Chain {
     }
 
     /// A kept template by its hash for merged mining.
-    pub fn template(&self, hfmm: &B256) -> Option<Arc<Template>> {
+    pub fn template(&self, hash_for_merged_mining: &B256) -> Option<Arc<Template>> {
         self.templates
             .lock()
             .iter()
             .rev()
-            .find(|t| t.hfmm == *hfmm)
+            .find(|t| t.hash_for_merged_mining == *hash_for_merged_mining)
             .cloned()
     }
 
@@ -179,7 +179,7 @@ impl Chain {
             *notified = Some((template.block.header.parent_hash, template.fees));
         }
         Ok(Work {
-            hfmm: template.hfmm,
+            hash_for_merged_mining: template.hash_for_merged_mining,
             target: target(template.block.header.difficulty),
             fees: template.fees,
             notify,
@@ -194,8 +194,11 @@ impl Chain {
         merkle_proof: Vec<u8>,
         compressed_coinbase: Vec<u8>,
     ) -> Result<Imported, ChainError> {
-        let hfmm = commitment_of(&compressed_coinbase).map_err(InvalidBlock::Header)?;
-        let template = self.template(&hfmm).ok_or(ChainError::UnknownWork(hfmm))?;
+        let hash_for_merged_mining =
+            commitment_of(&compressed_coinbase).map_err(InvalidBlock::Header)?;
+        let template = self
+            .template(&hash_for_merged_mining)
+            .ok_or(ChainError::UnknownWork(hash_for_merged_mining))?;
         let mut block = template.block.clone();
         block.header.btc_header = btc_header.into();
         block.header.merkle_proof = merkle_proof.into();
@@ -217,7 +220,7 @@ impl Chain {
         let template = self.build_template(timestamp)?;
         let header = &template.block.header;
         let seal = scion_consensus::work::seal(
-            template.hfmm,
+            template.hash_for_merged_mining,
             header.difficulty,
             u32::try_from(header.timestamp).unwrap_or(u32::MAX),
             header.number,

@@ -44,7 +44,7 @@ pub struct Template {
     /// The block, merged-mining fields empty.
     pub block: Block,
     /// Its hash for merged mining: what the coinbase must commit to.
-    pub hfmm: B256,
+    pub hash_for_merged_mining: B256,
     /// Fees the block pays its miner.
     pub fees: U256,
     /// Its execution, for import to reuse.

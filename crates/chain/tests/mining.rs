@@ -180,7 +180,13 @@ fn every_broken_rule_is_refused_with_its_own_reason() {
     // Proof-level breakage on an honest template.
     let t = chain.build_template(None).unwrap();
     let h = &t.block.header;
-    let good = seal(t.hfmm, h.difficulty, h.timestamp as u32, 9).unwrap();
+    let good = seal(
+        t.hash_for_merged_mining,
+        h.difficulty,
+        h.timestamp as u32,
+        9,
+    )
+    .unwrap();
     let with = |btc: Vec<u8>, proof: Vec<u8>, cc: Vec<u8>| {
         let mut b = t.block.clone();
         b.header.btc_header = btc.into();
@@ -313,7 +319,13 @@ fn outside_dev_the_bitcoin_time_must_match_the_block() {
     let (_d, chain) = open(spec);
     let t = chain.build_template(None).unwrap();
     let h = &t.block.header;
-    let far = seal(t.hfmm, h.difficulty, h.timestamp as u32 - 1_000, 1).unwrap();
+    let far = seal(
+        t.hash_for_merged_mining,
+        h.difficulty,
+        h.timestamp as u32 - 1_000,
+        1,
+    )
+    .unwrap();
     let mut b = t.block.clone();
     b.header.btc_header = far.btc_header.into();
     b.header.merkle_proof = far.merkle_proof.into();
@@ -325,7 +337,13 @@ fn outside_dev_the_bitcoin_time_must_match_the_block() {
         .unwrap()
         .to_string()
         .contains("bitcoin header time"));
-    let near = seal(t.hfmm, h.difficulty, h.timestamp as u32 - 10, 1).unwrap();
+    let near = seal(
+        t.hash_for_merged_mining,
+        h.difficulty,
+        h.timestamp as u32 - 10,
+        1,
+    )
+    .unwrap();
     let r = chain
         .submit_solution(near.btc_header, near.merkle_proof, near.compressed_coinbase)
         .unwrap();
@@ -340,17 +358,23 @@ fn the_last_twenty_templates_stay_valid() {
     for i in 1..20u64 {
         chain.build_template(Some(1_000 + i)).unwrap();
     }
-    assert!(chain.template(&first.hfmm).is_some());
+    assert!(chain.template(&first.hash_for_merged_mining).is_some());
     // One more pushes it out; a solution for it is then refused.
     chain.build_template(Some(2_000)).unwrap();
-    assert!(chain.template(&first.hfmm).is_none());
+    assert!(chain.template(&first.hash_for_merged_mining).is_none());
     let h = &first.block.header;
-    let s = seal(first.hfmm, h.difficulty, h.timestamp as u32, 1).unwrap();
+    let s = seal(
+        first.hash_for_merged_mining,
+        h.difficulty,
+        h.timestamp as u32,
+        1,
+    )
+    .unwrap();
     let err = chain
         .submit_solution(s.btc_header, s.merkle_proof, s.compressed_coinbase)
         .unwrap_err();
     assert!(
-        matches!(err, ChainError::UnknownWork(h) if h == first.hfmm),
+        matches!(err, ChainError::UnknownWork(h) if h == first.hash_for_merged_mining),
         "{err}"
     );
     assert!(err.to_string().contains("no template"), "{err}");
@@ -358,7 +382,13 @@ fn the_last_twenty_templates_stay_valid() {
     let kept = chain.build_template(Some(3_000)).unwrap();
     chain.build_template(Some(3_001)).unwrap();
     let h = &kept.block.header;
-    let s = seal(kept.hfmm, h.difficulty, h.timestamp as u32, 1).unwrap();
+    let s = seal(
+        kept.hash_for_merged_mining,
+        h.difficulty,
+        h.timestamp as u32,
+        1,
+    )
+    .unwrap();
     let r = chain
         .submit_solution(s.btc_header, s.merkle_proof, s.compressed_coinbase)
         .unwrap();

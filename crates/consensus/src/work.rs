@@ -25,12 +25,12 @@ pub struct Seal {
 }
 
 /// A Bitcoin coinbase for `height` paying `payout`, with a segwit witness commitment and the
-/// `RSKBLOCK:` commitment to `hfmm` in a zero-value OP_RETURN output placed last.
+/// `RSKBLOCK:` commitment to `hash_for_merged_mining` in a zero-value OP_RETURN output placed last.
 pub fn coinbase(
     height: u32,
     extra_nonce: u64,
     payout: ScriptBuf,
-    hfmm: B256,
+    hash_for_merged_mining: B256,
     witness_root: [u8; 32],
 ) -> Transaction {
     let script_sig = script::Builder::new()
@@ -44,7 +44,7 @@ pub fn coinbase(
     let mut wc = vec![0xaa, 0x21, 0xa9, 0xed];
     wc.extend_from_slice(&commitment);
     let mut rsk = RSK_TAG.to_vec();
-    rsk.extend_from_slice(hfmm.as_slice());
+    rsk.extend_from_slice(hash_for_merged_mining.as_slice());
     let op_return = |data: Vec<u8>| -> ScriptBuf {
         let push = script::PushBytesBuf::try_from(data).unwrap_or_default();
         script::Builder::new()
@@ -126,22 +126,29 @@ pub fn grind(header: &mut [u8; 80], difficulty: U256, start: u32, tries: u32) ->
     None
 }
 
-/// Seals a block whose hash for merged mining is `hfmm` at `difficulty`: a coinbase-only
+/// Seals a block whose hash for merged mining is `hash_for_merged_mining` at `difficulty`: a coinbase-only
 /// Bitcoin block at `time`, nonce ground until the target is met. For dev and tests; a real
 /// miner builds the block around its pool's transactions.
 pub fn seal(
-    hfmm: B256,
+    hash_for_merged_mining: B256,
     difficulty: U256,
     time: u32,
     extra_nonce: u64,
 ) -> Result<Seal, ConsensusError> {
     let payout = ScriptBuf::new_op_return([0u8; 0]);
-    seal_with(hfmm, difficulty, time, extra_nonce, payout, &[])
+    seal_with(
+        hash_for_merged_mining,
+        difficulty,
+        time,
+        extra_nonce,
+        payout,
+        &[],
+    )
 }
 
 /// Seals with `others` (txids, internal order) after the coinbase in the Bitcoin block.
 pub fn seal_with(
-    hfmm: B256,
+    hash_for_merged_mining: B256,
     difficulty: U256,
     time: u32,
     extra_nonce: u64,
@@ -150,7 +157,13 @@ pub fn seal_with(
 ) -> Result<Seal, ConsensusError> {
     let mut extra = extra_nonce;
     loop {
-        let cb = coinbase(800_000, extra, payout.clone(), hfmm, [0u8; 32]);
+        let cb = coinbase(
+            800_000,
+            extra,
+            payout.clone(),
+            hash_for_merged_mining,
+            [0u8; 32],
+        );
         let raw = stripped(&cb);
         let txid = sha256d::Hash::hash(&raw).to_byte_array();
         let mut txids = vec![txid];
@@ -175,11 +188,11 @@ mod tests {
 
     #[test]
     fn sealed_blocks_verify_and_break_when_touched() {
-        let hfmm = B256::repeat_byte(0x3c);
+        let hash_for_merged_mining = B256::repeat_byte(0x3c);
         let difficulty = U256::from(1000);
         let others: Vec<[u8; 32]> = (1..6u8).map(|i| [i; 32]).collect();
         let seal = seal_with(
-            hfmm,
+            hash_for_merged_mining,
             difficulty,
             1_700_000_000,
             7,
@@ -192,7 +205,10 @@ mod tests {
             merkle_proof: &seal.merkle_proof,
             compressed_coinbase: &seal.compressed_coinbase,
         };
-        assert_eq!(verify(&proof, Commitment::Full(hfmm), difficulty), Ok(()));
+        assert_eq!(
+            verify(&proof, Commitment::Full(hash_for_merged_mining), difficulty),
+            Ok(())
+        );
         assert_eq!(seal.merkle_proof.len(), 3 * 32);
         // Another block's hash is not committed to.
         let other = B256::repeat_byte(0x3d);

@@ -1,4 +1,8 @@
-//! The `eth` namespace.
+//! The `eth` namespace's core: chain and account reads, calls and gas estimates, raw
+//! transactions, blocks and transactions by hash or number, fee history, logs and node status.
+//! The rest of the namespace: eth_blocks.rs (lookups inside a block), eth_proof.rs (proofs,
+//! access lists), eth_sign.rs (dev-account signing), pubsub.rs (filters, subscriptions),
+//! simulate.rs (eth_simulateV1).
 
 use crate::convert::{rpc_block, rpc_logs, rpc_pending_tx, rpc_receipt, rpc_tx, RpcBlock};
 use crate::{error, RpcContext};
@@ -7,7 +11,8 @@ use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256, U64};
 use alloy_rpc_types_eth::state::StateOverride;
 use alloy_rpc_types_eth::{
-    FeeHistory, Filter, FilterBlockOption, Log, Transaction, TransactionReceipt, TransactionRequest,
+    FeeHistory, Filter, FilterBlockOption, Log, SyncInfo, SyncStatus, Transaction,
+    TransactionReceipt, TransactionRequest,
 };
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
@@ -164,6 +169,18 @@ pub trait EthApi {
     /// Logs matching a filter.
     #[method(name = "getLogs", blocking)]
     fn get_logs(&self, filter: Named<Filter>) -> RpcResult<Vec<Log>>;
+    /// False, or geth's `{startingBlock, currentBlock, highestBlock}` while a sync runs.
+    #[method(name = "syncing")]
+    fn syncing(&self) -> RpcResult<SyncStatus>;
+    /// The beneficiary of the blocks this node builds.
+    #[method(name = "coinbase")]
+    fn coinbase(&self) -> RpcResult<Address>;
+    /// True when the node produces blocks (dev) or serves mining work.
+    #[method(name = "mining")]
+    fn mining(&self) -> RpcResult<bool>;
+    /// Zero: the node does not hash; merge-miners do.
+    #[method(name = "hashrate")]
+    fn hashrate(&self) -> RpcResult<U64>;
 }
 
 /// The eth namespace over the shared context.
@@ -293,6 +310,32 @@ impl Eth {
 
 #[jsonrpsee::core::async_trait]
 impl EthApiServer for Eth {
+    fn syncing(&self) -> RpcResult<SyncStatus> {
+        let Some(p) = self.0.net.as_ref().and_then(|n| n.syncing()) else {
+            return Ok(SyncStatus::None);
+        };
+        Ok(SyncStatus::Info(Box::new(SyncInfo {
+            starting_block: U256::from(p.starting_block),
+            current_block: U256::from(p.current_block),
+            highest_block: U256::from(p.highest_block),
+            warp_chunks_amount: None,
+            warp_chunks_processed: None,
+            stages: None,
+        })))
+    }
+
+    fn coinbase(&self) -> RpcResult<Address> {
+        Ok(self.0.chain.spec().coinbase)
+    }
+
+    fn mining(&self) -> RpcResult<bool> {
+        Ok(self.0.mining)
+    }
+
+    fn hashrate(&self) -> RpcResult<U64> {
+        Ok(U64::ZERO)
+    }
+
     fn chain_id(&self) -> RpcResult<U64> {
         Ok(U64::from(self.0.chain.chain_id()))
     }

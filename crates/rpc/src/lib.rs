@@ -1,5 +1,8 @@
 //! Scion's Ethereum JSON-RPC server: jsonrpsee over HTTP and WebSocket on one port, one file
 //! per namespace, and every error mapped to its JSON-RPC code once, in `error.rs`.
+//!
+//! Where to start: [`module`] registers every namespace; eth.rs is the core of `eth_*` and
+//! names the files that hold the rest; convert.rs turns stored blocks into their JSON shapes.
 
 mod admin;
 pub mod cache;
@@ -8,7 +11,9 @@ mod debug;
 mod dev;
 pub mod error;
 mod eth;
-mod eth_ext;
+mod eth_blocks;
+mod eth_proof;
+mod eth_sign;
 mod mnr;
 mod net;
 mod notify;
@@ -133,7 +138,10 @@ pub fn module(ctx: RpcContext) -> RpcModule<()> {
     // Method names are unique across namespaces, so merging cannot fail.
     let mut parts = vec![
         eth::EthApiServer::into_rpc(eth::Eth(ctx.clone())).remove_context(),
-        eth_ext::EthExtApiServer::into_rpc(eth_ext::EthExt(ctx.clone())).remove_context(),
+        eth_blocks::EthBlocksApiServer::into_rpc(eth_blocks::EthBlocks(ctx.clone()))
+            .remove_context(),
+        eth_proof::EthProofApiServer::into_rpc(eth_proof::EthProof(ctx.clone())).remove_context(),
+        eth_sign::EthSignApiServer::into_rpc(eth_sign::EthSign(ctx.clone())).remove_context(),
         net::NetApiServer::into_rpc(net::Net(ctx.clone())).remove_context(),
         web3::Web3ApiServer::into_rpc(web3::Web3).remove_context(),
         txpool::TxpoolApiServer::into_rpc(txpool::Txpool(ctx.clone())).remove_context(),

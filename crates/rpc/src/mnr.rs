@@ -129,7 +129,7 @@ impl MnrApiServer for Mnr {
     fn get_work(&self) -> RpcResult<WorkJson> {
         let w = self.0.chain.get_work().map_err(crate::error::chain)?;
         Ok(WorkJson {
-            block_hash_for_merged_mining: w.hfmm,
+            block_hash_for_merged_mining: w.hash_for_merged_mining,
             target: B256::from(w.target.to_be_bytes::<32>()),
             fees_paid_to_miner: w.fees.to_string(),
             notify: w.notify,
