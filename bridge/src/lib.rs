@@ -2,10 +2,14 @@
 //! `0x0000000000000000000000000000000001000006` (PROTOCOL.md §3).
 //!
 //! Pure Rust over `bitcoin`: a Bitcoin light client ([`headers`]), peg-in proofs ([`pegin`]),
-//! peg-outs and their signatures ([`pegout`]), the federation ([`config`]) and the ABI
-//! dispatcher ([`execute`]). All state lives in the
+//! peg-outs and their signatures ([`pegout`]), the federation's money ([`queue`]), the
+//! federation ([`config`]) and the ABI dispatcher ([`execute`]). All state lives in the
 //! Bridge account's storage through the [`Host`] the EVM provides, so it is part of the state
 //! root and rolls back with a reorg or a revert.
+//!
+//! Where to start: dispatch.rs ([`execute`]: every method, its gas and its arguments), then
+//! pegin.rs and pegout.rs. [`keys`] lists every storage key and its value bytes, and
+//! [`store`] how a value is laid out in slots; both are consensus.
 
 #![cfg_attr(
     not(test),

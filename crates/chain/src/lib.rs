@@ -1,5 +1,12 @@
 //! The chain: genesis and head, the transaction pool, and block production on top of the
 //! executor and the store. Synchronous; one concrete struct that the RPC and the node share.
+//!
+//! Where to start: chain.rs ([`Chain`]: its state, and `submit_raw`, how a transaction enters
+//! the pool), then produce.rs (templates for miners, `mine_block` for the dev node) and
+//! import.rs (every sealed block, from anywhere: checks, execution, fork choice, reorgs).
+//! dev.rs holds the dev controls. What `Chain`'s fields hold lives in modules that do not use
+//! `Chain`: events.rs, clock.rs, patch.rs, pool.rs, template.rs; validate.rs and error.rs are
+//! the admission checks and the errors.
 
 // A panic on the block path halts the chain; an error only rejects a block.
 #![cfg_attr(

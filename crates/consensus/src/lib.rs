@@ -1,6 +1,10 @@
 //! Scion's consensus rules as pure functions: Rootstock's merged-mining proof (compressed
 //! coinbase, `RSKBLOCK:` commitment, RSKIP92 inclusion proof, proof of work), difficulty
 //! adjustment and fork choice. No storage, no async.
+//!
+//! Where to start: header.rs ([`check_header`], every rule a header meets against its
+//! parent), merge_mining.rs ([`verify`], the proof), difficulty.rs (the next difficulty and
+//! which tip is the head); work.rs is the miner's side, used by the dev node and `scion miner`.
 
 // A panic here halts the chain; an invalid proof must only reject a block.
 #![cfg_attr(

@@ -1,6 +1,10 @@
 //! Scion's execution engine: revm wired with Scion's rules. It turns a block's environment
 //! and transactions into receipts and state changes, and answers calls and gas estimates.
 //! It never touches storage: it reads state through any revm `DatabaseRef`.
+//!
+//! Where to start: block.rs ([`execute_block`], a block's transactions in order), then tx.rs
+//! (a signed transaction as revm's input) and precompiles.rs (Ethereum's set plus the Bridge).
+//! call.rs, simulate.rs and trace.rs run transactions for the RPC without keeping them.
 
 // A panic on the block path halts the chain; an error only rejects a block.
 #![cfg_attr(

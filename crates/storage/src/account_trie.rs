@@ -1,18 +1,13 @@
-//! The account trie's nodes, held in memory instead of in the TrieNodes table.
+//! The account trie's nodes, held in memory instead of in the TrieNodes table (the storage
+//! tries stay in MDBX): at a million accounts, writing and reading these nodes was most of a
+//! block commit's growth. docs/PERFORMANCE.md ("State growth") has the measurements.
 //!
-//! At 1,000,000 accounts, writing a block's account-trie nodes to MDBX dirtied about 3,100
-//! scattered pages per 1,000 changed accounts, and reading the nodes near the leaves missed
-//! every cache: a commit cost 2.4–2.9× what it cost at 10,000 accounts. With the nodes here the
-//! commit benchmark grew 1.5–1.7× (docs/PERFORMANCE.md, "State growth"). The map costs about
-//! 151 MiB at 1M accounts, while the 213 MiB of trie pages leave the mapped file.
-//!
-//! Nothing of it is written to disk: the store rebuilds it when it opens, from the latest value
-//! of every account in AccountHistory (an unwind deletes the unwound block's entries, so those
-//! are the head's state), and checks the root against the head's header. The rebuild sorts the
-//! accounts by hashed key and builds the trie bottom-up from them (`build`), every node once;
-//! inserting them one by one into a `TrieUpdate` took 6.6–7.2 s at 1M accounts. Changes are
-//! applied only after the MDBX transaction that makes them durable has committed, so a refused
-//! commit leaves the map as it was.
+//! Nothing of it is written to disk. The store rebuilds it when it opens
+//! ([`AccountTrie::rebuild`]), from the latest value of every account in AccountHistory (an
+//! unwind deletes the unwound block's entries, so those are the head's state), and checks the
+//! root against the head's header; [`build`] makes the trie bottom-up from the accounts sorted
+//! by hashed key, every node once. Changes are applied only after the MDBX transaction that
+//! makes them durable has committed, so a refused commit leaves the map as it was.
 
 use crate::trie::{node_ref, Node, NodeWrites};
 use crate::{codec, tables, StorageError};

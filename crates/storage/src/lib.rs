@@ -1,6 +1,11 @@
 //! Scion's storage: an MDBX environment with every table declared in `tables.rs`, the Store
 //! that commits a block and all it changes in one write transaction, the state at any past
 //! block as a revm `DatabaseRef`, and Ethereum's Merkle-Patricia state trie kept node by node.
+//!
+//! Where to start: tables.rs (every table and its bytes), store.rs ([`Store::open`] and the
+//! reads), commit.rs (`prepare_state` then `commit_block`, how a block is written) and
+//! unwind.rs (a reorg's step back); state.rs is the state at a block for the executor, and
+//! trie.rs with account_trie.rs keep the state root.
 
 // A panic on the block path halts the chain; an error only rejects a block.
 #![cfg_attr(
