@@ -87,8 +87,9 @@ impl Service {
             .get_mut(&peer)
             .is_some_and(|p| p.quotas.txs.take(std::time::Instant::now()));
         if !allowed {
+            // Dropped unchecked, at no cost to the peer: a busy honest relay can exceed any
+            // rate, and the dropping is what limits a flood.
             self.report(&id, &peer, MessageAcceptance::Ignore);
-            self.penalise(peer, Fault::High, "transactions over quota".into());
             return;
         }
         // The pool will announce it as pending; it is relayed by acceptance, not published.

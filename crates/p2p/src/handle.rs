@@ -1,11 +1,9 @@
-//! What the rest of the node sees of the network: [`NetworkHandle`] (the state the RPC reads,
-//! and commands to the swarm's task), and the task's side that keeps that state current.
+//! What the rest of the node sees of the network: [`NetworkHandle`], the state the RPC reads
+//! and the commands it sends to the swarm's task.
 
-use crate::service::Service;
-use crate::{NetInfo, P2pError, PeerInfo, PeerNetwork, SyncProgress};
+use crate::{NetInfo, P2pError, SyncProgress};
 use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
 use parking_lot::RwLock;
-use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -103,57 +101,4 @@ pub fn peer_id_of(s: &str) -> Option<PeerId> {
         Protocol::P2p(id) => Some(id),
         _ => None,
     })
-}
-
-impl Service {
-    /// Refreshes the peer list the RPC reads.
-    pub(crate) fn publish_info(&self) {
-        let statics: HashSet<PeerId> = self.static_peers.iter().map(|(id, _)| *id).collect();
-        let peers = self
-            .peers
-            .iter()
-            .filter_map(|(id, p)| {
-                let s = p.status.as_ref()?;
-                Some(PeerInfo {
-                    id: id.to_string(),
-                    name: p.agent.clone(),
-                    network: PeerNetwork {
-                        local_address: p.local.to_string(),
-                        remote_address: p.remote.to_string(),
-                        inbound: p.inbound,
-                        is_static: statics.contains(id),
-                    },
-                    protocols: serde_json::json!({
-                        "scion": {
-                            "version": s.version,
-                            "head": s.head,
-                            "number": s.number,
-                            "totalDifficulty": s.total_difficulty,
-                        }
-                    }),
-                })
-            })
-            .collect();
-        self.info.write().peers = peers;
-    }
-
-    pub(crate) fn publish_bans(&self) {
-        self.info.write().banned = self
-            .banned
-            .iter()
-            .map(|(id, reason)| crate::Banned {
-                id: id.to_string(),
-                reason: reason.clone(),
-            })
-            .collect();
-    }
-
-    pub(crate) fn publish_sync(&self) {
-        let progress = self.sync.range().map(|(start, highest)| SyncProgress {
-            starting_block: start,
-            current_block: self.chain.head().number,
-            highest_block: highest,
-        });
-        self.info.write().syncing = progress;
-    }
 }

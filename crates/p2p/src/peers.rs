@@ -170,8 +170,10 @@ pub struct Quotas {
     pub headers: Bucket,
     /// Bodies requests.
     pub bodies: Bucket,
-    /// Gossiped transactions.
+    /// Gossiped transactions (over it they are dropped unchecked).
     pub txs: Bucket,
+    /// When we last sent this peer our Status (we keep within its quota of 5 per 15 s).
+    pub status_sent: Option<Instant>,
 }
 
 impl Quotas {
@@ -179,9 +181,10 @@ impl Quotas {
     pub fn new(now: Instant) -> Self {
         Self {
             status: Bucket::new(5, 5.0 / 15.0, now),
-            headers: Bucket::new(64, 16.0, now),
-            bodies: Bucket::new(64, 16.0, now),
-            txs: Bucket::new(2_000, 500.0, now),
+            headers: Bucket::new(256, 64.0, now),
+            bodies: Bucket::new(256, 64.0, now),
+            txs: Bucket::new(10_000, 2_000.0, now),
+            status_sent: None,
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::sync::{Action, Sync};
 use crate::wire::{
     self, NetworkId, Request, Response, Status, MAX_GOSSIP_BLOCK, MAX_GOSSIP_TX, STATUS_VERSION,
 };
-use crate::{NetInfo, P2pConfig, P2pError};
+use crate::{NetInfo, P2pConfig, P2pError, PeerInfo, PeerNetwork, SyncProgress};
 use alloy_primitives::{FixedBytes, B256};
 use futures::StreamExt;
 use libp2p::request_response::{self, ProtocolSupport};
@@ -22,7 +22,7 @@ use libp2p::{
 };
 use parking_lot::RwLock;
 use scion_chain::{Chain, ChainEvent};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -395,7 +395,19 @@ impl Service {
         }
     }
 
+    /// Sends our Status, at most once per 3 s to each peer (its quota is 5 per 15 s).
     fn send_status(&mut self, peer: PeerId) {
+        let now = Instant::now();
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if p.quotas
+            .status_sent
+            .is_some_and(|t| now.saturating_duration_since(t) < Duration::from_secs(3))
+        {
+            return;
+        }
+        p.quotas.status_sent = Some(now);
         let s = self.our_status();
         self.swarm
             .behaviour_mut()
@@ -700,5 +712,59 @@ impl Service {
         if let Err(e) = crate::key::save_peers(&self.config.peers_file, &known) {
             tracing::warn!(error = %e, "saving known peers");
         }
+    }
+}
+
+/// Keeping the state the RPC reads current.
+impl Service {
+    /// Refreshes the peer list the RPC reads.
+    pub(crate) fn publish_info(&self) {
+        let statics: HashSet<PeerId> = self.static_peers.iter().map(|(id, _)| *id).collect();
+        let peers = self
+            .peers
+            .iter()
+            .filter_map(|(id, p)| {
+                let s = p.status.as_ref()?;
+                Some(PeerInfo {
+                    id: id.to_string(),
+                    name: p.agent.clone(),
+                    network: PeerNetwork {
+                        local_address: p.local.to_string(),
+                        remote_address: p.remote.to_string(),
+                        inbound: p.inbound,
+                        is_static: statics.contains(id),
+                    },
+                    protocols: serde_json::json!({
+                        "scion": {
+                            "version": s.version,
+                            "head": s.head,
+                            "number": s.number,
+                            "totalDifficulty": s.total_difficulty,
+                        }
+                    }),
+                })
+            })
+            .collect();
+        self.info.write().peers = peers;
+    }
+
+    pub(crate) fn publish_bans(&self) {
+        self.info.write().banned = self
+            .banned
+            .iter()
+            .map(|(id, reason)| crate::Banned {
+                id: id.to_string(),
+                reason: reason.clone(),
+            })
+            .collect();
+    }
+
+    pub(crate) fn publish_sync(&self) {
+        let progress = self.sync.range().map(|(start, highest)| SyncProgress {
+            starting_block: start,
+            current_block: self.chain.head().number,
+            highest_block: highest,
+        });
+        self.info.write().syncing = progress;
     }
 }

@@ -97,10 +97,37 @@ async fn propagation(blocks: u64, txs: usize) {
         mine(&miner, 1).await;
         let head = miner.chain.head();
         let hash = head.hash();
-        wait_for("the block everywhere", 60, || {
-            seen.iter().all(|s| s.lock().contains_key(&hash))
-        })
-        .await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !seen.iter().all(|s| s.lock().contains_key(&hash)) {
+            if Instant::now() > deadline {
+                let state: Vec<_> = others
+                    .iter()
+                    .map(|n| {
+                        (
+                            n.chain.head().number,
+                            n.chain.pool().len(),
+                            scion_e2e::net::peers(n),
+                        )
+                    })
+                    .collect();
+                let bans: Vec<_> = others
+                    .iter()
+                    .chain([&&miner])
+                    .map(|n| {
+                        n.network
+                            .as_ref()
+                            .map(|h| h.info().banned)
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                panic!(
+                    "block {} missing; (head, pool, peers) per node: {state:?}; miner peers {}; bans {bans:?}",
+                    head.number,
+                    scion_e2e::net::peers(&miner)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let t0 = seen_miner.lock()[&hash];
         let last = seen.iter().map(|s| s.lock()[&hash]).max().expect("nodes");
         spread.push(ms(last.saturating_duration_since(t0)));
