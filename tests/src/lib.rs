@@ -109,6 +109,9 @@ impl NodeProcess {
             .args(["node", "--dev", "--http.port", "0", "--datadir"])
             .arg(datadir)
             .args(extra)
+            // The harness reads the node's address from its info lines, whatever the caller's
+            // RUST_LOG says.
+            .env("RUST_LOG", "info")
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
             .spawn()

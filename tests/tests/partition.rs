@@ -167,6 +167,9 @@ async fn halves_converge_on_the_heavier_and_reorg_back() {
     })
     .await;
     mine(&a1, 1).await;
+    // B's clock runs ahead, so the two blocks differ (the same empty block at the same second
+    // would be one block).
+    b1.chain.increase_time(30);
     mine(&b1, 1).await;
     wait_for("each half to agree", 60, || {
         same_head(&[&a1, &a2]) && same_head(&[&b1, &b2])
@@ -179,6 +182,11 @@ async fn halves_converge_on_the_heavier_and_reorg_back() {
     .await;
     let tips = a1.chain.head().number;
     assert_eq!(b1.chain.head().number, tips);
+    assert_ne!(
+        a1.chain.head().hash(),
+        b1.chain.head().hash(),
+        "a real split"
+    );
     mine(&a1, 1).await;
     wait_for("all four on the next block", 60, || {
         same_head(&all) && a1.chain.head().number == tips + 1

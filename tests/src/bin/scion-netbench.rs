@@ -221,6 +221,9 @@ async fn reorg(depth: u64) {
     let light = start(dir.path(), "light", &[], false).await;
     let heavy = start(dir.path(), "heavy", &[], false).await;
     mine(&light, depth).await;
+    // A clock a minute ahead, so the heavier branch differs from the lighter from block 1
+    // (the same empty blocks at the same second would be the same blocks).
+    heavy.chain.increase_time(60);
     mine(&heavy, depth + 1).await;
     let target = heavy.chain.head().hash();
     let t = Instant::now();
