@@ -174,6 +174,8 @@ pub struct Quotas {
     pub txs: Bucket,
     /// When we last sent this peer our Status (we keep within its quota of 5 per 15 s).
     pub status_sent: Option<Instant>,
+    /// A Status held back by that limit, sent by the next maintenance round.
+    pub status_due: bool,
 }
 
 impl Quotas {
@@ -185,6 +187,7 @@ impl Quotas {
             bodies: Bucket::new(256, 64.0, now),
             txs: Bucket::new(10_000, 2_000.0, now),
             status_sent: None,
+            status_due: false,
         }
     }
 }

@@ -395,7 +395,8 @@ impl Service {
         }
     }
 
-    /// Sends our Status, at most once per 3 s to each peer (its quota is 5 per 15 s).
+    /// Sends our Status, at most once per 3 s to each peer (its quota is 5 per 15 s); one held
+    /// back goes out with the next maintenance round.
     fn send_status(&mut self, peer: PeerId) {
         let now = Instant::now();
         let Some(p) = self.peers.get_mut(&peer) else {
@@ -405,9 +406,11 @@ impl Service {
             .status_sent
             .is_some_and(|t| now.saturating_duration_since(t) < Duration::from_secs(3))
         {
+            p.quotas.status_due = true;
             return;
         }
         p.quotas.status_sent = Some(now);
+        p.quotas.status_due = false;
         let s = self.our_status();
         self.swarm
             .behaviour_mut()
@@ -659,6 +662,15 @@ impl Service {
 
     fn maintain(&mut self) {
         let now = Instant::now();
+        let due: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.quotas.status_due)
+            .map(|(id, _)| *id)
+            .collect();
+        for peer in due {
+            self.send_status(peer);
+        }
         for peer in self.scores.expired_bans(now) {
             if self.banned.remove(&peer).is_some() {
                 tracing::info!(peer = %peer, "ban ended");
