@@ -194,9 +194,7 @@ fn receive_headers(cfg: &Config, h: &mut MemHost, caller: Address, raws: &[Vec<u
 }
 
 fn display(hash: &BlockHash) -> Vec<u8> {
-    let mut b = hash.to_byte_array();
-    b.reverse();
-    b.to_vec()
+    scion_bridge::to_display(hash).to_vec()
 }
 
 // ---------------------------------------------------------------------------------------------

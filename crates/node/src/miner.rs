@@ -74,7 +74,7 @@ impl MinerStats {
 }
 
 struct Job {
-    hfmm: B256,
+    hash_for_merged_mining: B256,
     target: U256,
     parent: B256,
 }
@@ -88,7 +88,7 @@ async fn get_work(client: &HttpClient) -> eyre::Result<Job> {
         Ok(s.parse()?)
     };
     Ok(Job {
-        hfmm: field("blockHashForMergedMining")?,
+        hash_for_merged_mining: field("blockHashForMergedMining")?,
         target: U256::from_be_bytes(field("target")?.0),
         parent: field("parentBlockHash")?,
     })
@@ -143,7 +143,7 @@ fn solve(
         800_000,
         cfg.id << 32 | extra_nonce,
         payout,
-        job.hfmm,
+        job.hash_for_merged_mining,
         merkle_root(&wtxids),
     );
     let mut txids = vec![cb.compute_txid().to_byte_array()];
@@ -273,7 +273,7 @@ pub async fn run(cfg: MinerConfig) -> eyre::Result<MinerStats> {
             Ok(r) => r,
             Err(e) => {
                 // Stale work (its template is gone) comes back as -33000; move on.
-                tracing::info!(error = %e, hfmm = %job.hfmm, "solution refused");
+                tracing::info!(error = %e, hash_for_merged_mining = %job.hash_for_merged_mining, "solution refused");
                 stats.other += 1;
                 continue;
             }
