@@ -54,6 +54,9 @@ pub struct Chain {
     pub(crate) dev_time: Mutex<DevTime>,
     /// Dev account patches waiting for the next block.
     pub(crate) patches: Mutex<Vec<DevPatch>>,
+    /// Whether each block is flushed to disk before it becomes the head (a node), or only at
+    /// [`Store::sync`] (a bulk import).
+    durable: bool,
 }
 
 impl Chain {
@@ -63,7 +66,8 @@ impl Chain {
     }
 
     /// Opens the chain; with `durable` false, block commits are flushed to disk only by
-    /// [`Store::sync`] (for bulk import: a crash keeps an earlier consistent head).
+    /// [`Store::sync`] (for bulk import: a crash keeps an earlier consistent head), with
+    /// `durable` true each block is flushed before it becomes the head (a node).
     pub fn open_with(
         datadir: &Path,
         mut spec: ChainSpec,
@@ -72,6 +76,7 @@ impl Chain {
         let exec = ExecEnv::prepare(&mut spec)?;
         let store = Store::open_with(datadir, durable)?;
         store.init_genesis(&spec)?;
+        store.sync()?;
         let head = store.head()?;
         Ok(Self {
             store,
@@ -89,7 +94,17 @@ impl Chain {
             listeners: Listeners::default(),
             dev_time: Mutex::new(Default::default()),
             patches: Mutex::new(Vec::new()),
+            durable,
         })
+    }
+
+    /// Makes every block committed so far durable (an fsync), on a durable chain; a bulk
+    /// import's chain is flushed by its caller through [`Store::sync`].
+    pub fn flush(&self) -> Result<(), ChainError> {
+        if self.durable {
+            self.store.sync()?;
+        }
+        Ok(())
     }
 
     /// The chain specification.

@@ -74,6 +74,7 @@ impl Chain {
             let removed = self.unwind_one()?;
             self.emit(&ChainEvent::BlockRemoved(removed.hash()));
         }
+        self.flush()?;
         self.templates.lock().clear();
         self.pool_version.fetch_add(1, Ordering::Relaxed);
         Ok(())

@@ -96,7 +96,7 @@ fn invalid<T>(reason: InvalidBlock) -> Result<T, Failure> {
 impl Chain {
     /// Imports a sealed block from anywhere (a peer, a pool, a test).
     pub fn import_block(&self, block: Block) -> Result<Imported, ChainError> {
-        self.import_with(block, None, None)
+        self.import_with(block, None, None, true)
     }
 
     /// Imports a block whose senders the caller has already recovered from its transactions'
@@ -107,7 +107,18 @@ impl Chain {
         block: Block,
         senders: Vec<Address>,
     ) -> Result<Imported, ChainError> {
-        self.import_with(block, None, Some(senders))
+        self.import_with(block, None, Some(senders), true)
+    }
+
+    /// [`Chain::import_recovered`] without the fsync: the block is committed and visible, and
+    /// a crash reopens the chain at an earlier block until [`Chain::flush`] returns. For a run
+    /// of blocks fetched in a sync, which a crash only makes the node fetch again.
+    pub fn import_unflushed(
+        &self,
+        block: Block,
+        senders: Vec<Address>,
+    ) -> Result<Imported, ChainError> {
+        self.import_with(block, None, Some(senders), false)
     }
 
     pub(crate) fn import_with(
@@ -115,6 +126,7 @@ impl Chain {
         block: Block,
         executed: Option<&Executed>,
         senders: Option<Vec<Address>>,
+        flush: bool,
     ) -> Result<Imported, ChainError> {
         let _writer = self.writer.lock();
         let hash = block.hash();
@@ -163,7 +175,7 @@ impl Chain {
             .saturating_add(uncle_difficulty);
         let head = self.head();
         if block.header.parent_hash == head.hash() {
-            return match self.execute_and_commit(&block, td, executed, senders) {
+            return match self.execute_and_commit(&block, td, executed, senders, flush) {
                 Ok(()) => done(ImportResult::ImportedBest, None),
                 Err(Failure::Invalid(reason)) => {
                     self.invalid.lock().insert(hash);
@@ -185,6 +197,9 @@ impl Chain {
             },
         )?;
         self.side.lock().entry(number).or_default().push(hash);
+        if flush {
+            self.flush()?;
+        }
         let head_info = self.store.block_info(head.hash())?.unwrap_or_default();
         let new = Tip {
             total_difficulty: td,
@@ -199,7 +214,7 @@ impl Chain {
         if !is_better_head(&new, &current) {
             return done(ImportResult::ImportedNotBest, None);
         }
-        match self.reorg_to(&block) {
+        match self.reorg_to(&block, flush) {
             Ok(()) => done(ImportResult::ImportedBest, None),
             Err(Failure::Invalid(reason)) => done(ImportResult::InvalidBlock, Some(reason)),
             Err(Failure::Internal(e)) => Err(e),
@@ -334,6 +349,7 @@ impl Chain {
         td: U256,
         executed: Option<&Executed>,
         known_senders: Option<Vec<Address>>,
+        flush: bool,
     ) -> Result<(), Failure> {
         let head = self.head();
         let reuse = executed.filter(|e| e.is_of(block, head.hash()));
@@ -410,12 +426,14 @@ impl Chain {
             total_difficulty: td,
             fees,
         };
-        // Readers do not wait for the commit (its fsync): they keep the old head until it
-        // returns. Lookups by transaction hash or block number hide the block until then
+        // Readers do not wait for the commit and its fsync: they keep the old head until both
+        // return. Lookups by transaction hash or block number hide the block until then
         // (`Chain::tx_location`, `Chain::canonical_hash`), so whoever has seen its receipt
-        // also sees it as the head, with the nonces after it.
+        // also sees it as the head, with the nonces after it, and it is on disk. A failed
+        // fsync still moves the head (the block is committed) and is reported after.
         self.store
             .commit_block(block, info, senders, receipts, changes, update)?;
+        let flushed = if flush { self.flush() } else { Ok(()) };
         *self.head.write() = block.header.clone();
         let mut pool = self.pool.lock();
         for (tx, sender) in block.transactions.iter().zip(senders) {
@@ -427,13 +445,14 @@ impl Chain {
             reuse.map(|e| e.patches_applied).unwrap_or(0),
         );
         self.emit(&ChainEvent::BlockAdded(block.hash()));
-        Ok(())
+        Ok(flushed?)
     }
 
     /// Moves the head to `tip`'s branch: unwinds to the common ancestor, executes the branch,
     /// and returns the dropped transactions to the pool. If the branch turns out invalid, the
-    /// old chain is restored.
-    fn reorg_to(&self, tip: &Block) -> Result<(), Failure> {
+    /// old chain is restored. With `flush`, the last commit is flushed (and every one before
+    /// it with it).
+    fn reorg_to(&self, tip: &Block, flush: bool) -> Result<(), Failure> {
         let mut branch = vec![tip.clone()];
         let mut cursor = tip.header.clone();
         loop {
@@ -470,13 +489,14 @@ impl Chain {
             dropped.push((removed, senders));
         }
         tracing::info!(depth = dropped.len(), new_blocks = branch.len(), "reorg");
+        let last = branch.len().saturating_sub(1);
         for (i, b) in branch.iter().enumerate() {
             let td = self
                 .store
                 .block_info(b.hash())?
                 .unwrap_or_default()
                 .total_difficulty;
-            match self.execute_and_commit(b, td, None, None) {
+            match self.execute_and_commit(b, td, None, None, flush && i == last) {
                 Ok(()) => {}
                 Err(Failure::Invalid(reason)) => {
                     let mut bad = self.invalid.lock();
@@ -484,7 +504,7 @@ impl Chain {
                         bad.insert(later.hash());
                     }
                     drop(bad);
-                    self.restore(fork_number, &dropped)?;
+                    self.restore(fork_number, &dropped, flush)?;
                     return invalid(InvalidBlock::Branch {
                         number: b.header.number,
                         reason: Box::new(reason),
@@ -493,7 +513,7 @@ impl Chain {
                 Err(e) => {
                     // Our own failure: put the old chain back as well as we can, keep its
                     // transactions, and report the failure.
-                    if self.restore(fork_number, &dropped).is_err() {
+                    if self.restore(fork_number, &dropped, flush).is_err() {
                         tracing::error!("restoring the chain after a failed reorg failed too");
                     }
                     self.repool(&dropped)?;
@@ -534,20 +554,29 @@ impl Chain {
         Ok(())
     }
 
-    /// Puts the old canonical blocks back after a failed reorg.
-    fn restore(&self, fork_number: u64, dropped: &[(Block, Vec<Address>)]) -> Result<(), Failure> {
+    /// Puts the old canonical blocks back after a failed reorg (flushing the last, with
+    /// `flush`).
+    fn restore(
+        &self,
+        fork_number: u64,
+        dropped: &[(Block, Vec<Address>)],
+        flush: bool,
+    ) -> Result<(), Failure> {
         while self.head().number > fork_number {
             let removed = self.unwind_one()?;
-
             self.emit(&ChainEvent::BlockRemoved(removed.hash()));
         }
-        for (block, _) in dropped.iter().rev() {
+        if dropped.is_empty() && flush {
+            self.flush()?;
+        }
+        for (i, (block, _)) in dropped.iter().rev().enumerate() {
             let td = self
                 .store
                 .block_info(block.hash())?
                 .unwrap_or_default()
                 .total_difficulty;
-            match self.execute_and_commit(block, td, None, None) {
+            let is_last = i.saturating_add(1) == dropped.len();
+            match self.execute_and_commit(block, td, None, None, flush && is_last) {
                 Ok(()) => {}
                 Err(Failure::Invalid(reason)) => {
                     return Err(Failure::Internal(ChainError::Restore {

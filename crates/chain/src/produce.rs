@@ -203,7 +203,7 @@ impl Chain {
         block.header.btc_header = btc_header.into();
         block.header.merkle_proof = merkle_proof.into();
         block.header.compressed_coinbase = compressed_coinbase.into();
-        let imported = self.import_with(block, Some(&template.executed), None)?;
+        let imported = self.import_with(block, Some(&template.executed), None, true)?;
         if matches!(
             imported.result,
             ImportResult::ImportedBest | ImportResult::ImportedNotBest

@@ -3,7 +3,8 @@
 //!
 //! Each block changes 1,000 accounts: 900 balance updates of existing accounts (random, so
 //! spread over the trie) and 100 new accounts. `prepare` is the state root (trie updates and
-//! node reads), `commit` is prepare plus the durable MDBX write transaction. `open` is a
+//! node reads), `commit` is prepare plus the MDBX write transaction and its fsync
+//! (`Store::sync`, as the node flushes each block). `open` is a
 //! restart: opening the store, which rebuilds the account trie in memory.
 
 /// The node's allocator, so that the trie's allocations cost what they cost in the node.
@@ -82,7 +83,10 @@ fn bench(c: &mut Criterion) {
                     round.set(round.get() + 1);
                     block_changes(n, round.get())
                 },
-                |ch| commit_on_head(&store, &ch).unwrap(),
+                |ch| {
+                    commit_on_head(&store, &ch).unwrap();
+                    store.sync().unwrap()
+                },
                 BatchSize::SmallInput,
             )
         });

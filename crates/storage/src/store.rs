@@ -107,31 +107,32 @@ pub(crate) fn be(n: u64) -> [u8; 8] {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database in `dir`; every commit is durable.
+    /// Opens (creating if needed) the database in `dir` for a node, which commits block by
+    /// block and calls [`Store::sync`] after each one it must keep.
+    ///
+    /// Every commit is atomic, and MDBX runs in SafeNoSync mode: a commit is durable once
+    /// [`Store::sync`] has returned, and a crash of the process or the machine reopens the
+    /// database at an earlier commit, never a torn one. So the owner chooses when to pay the
+    /// fsync: after each block it announces, or once per run of blocks fetched in a sync.
     pub fn open(dir: &Path) -> Result<Self, StorageError> {
         Self::open_with(dir, true)
     }
 
-    /// Opens the database; with `durable` false, commits are not flushed to disk one by one
-    /// (MDBX's SafeNoSync: a crash keeps the database consistent at an earlier commit) until
-    /// [`Store::sync`]. For bulk import, which can simply be run again.
-    pub fn open_with(dir: &Path, durable: bool) -> Result<Self, StorageError> {
+    /// Opens the database for a bulk import (`through_map` false), which syncs once at the
+    /// end, or for a node (`through_map` true, as [`Store::open`]).
+    pub fn open_with(dir: &Path, through_map: bool) -> Result<Self, StorageError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError::Io(format!("{}: {e}", dir.display())))?;
-        let sync_mode = if durable {
-            SyncMode::Durable
-        } else {
-            SyncMode::SafeNoSync
-        };
-        // Durable commits write through the map (WRITEMAP) without readahead, as reth opens
+        let sync_mode = SyncMode::SafeNoSync;
+        // A node's commits write through the map (WRITEMAP) without readahead, as reth opens
         // MDBX. Linux (ext4 since 6.x) caches a file in large folios when it is read ahead or
         // written in long runs, and writes a dirty folio back whole: with `pwrite`, a commit's
         // scattered 4 KiB pages cost up to 64× their size at fsync (measured: 146 MB/s of page
         // writes became 5.7 GB/s of device writes at 1M accounts). Through the map with
         // readahead off, the cache stays in single pages. `space.rs` keeps disk allocated ahead
         // of the file so that a full disk fails a commit instead of raising SIGBUS. A bulk
-        // import that syncs once at the end (not durable) does better with plain writes.
-        let writemap = durable && Reserve::supported(dir);
+        // import that syncs once at the end does better with plain writes.
+        let writemap = through_map && Reserve::supported(dir);
         let mut builder = Environment::builder();
         if writemap {
             builder.write_map();
@@ -189,6 +190,7 @@ impl Store {
             let meta = txn.open_db(Some(tables::META))?;
             txn.put(meta, b"version", FORMAT.to_be_bytes(), WriteFlags::empty())?;
             txn.commit()?;
+            store.sync()?;
         } else if found != FORMAT {
             return Err(StorageError::Format {
                 dir: dir.display().to_string(),
@@ -255,7 +257,7 @@ impl Store {
         Ok(ops.newly + ops.cow)
     }
 
-    /// Flushes every commit to disk.
+    /// Makes every commit so far durable (one fsync of the pages written since the last).
     pub fn sync(&self) -> Result<(), StorageError> {
         self.env.sync(true)?;
         Ok(())
