@@ -239,3 +239,41 @@ async fn discovery_finds_peers_and_no_discovery_dials_only_the_given_ones() {
         n.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_peers_share_an_ip_without_a_gossip_penalty() {
+    // Four nodes dial one hub, all from 127.0.0.1: one more than gossipsub's colocation
+    // threshold (3 peers per IP). Loopback is exempt, so no peer scores below zero at the hub.
+    // (Read before any block: first deliveries would lift a penalised score later.)
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = start(dir.path(), "hub", &[], false).await;
+    let mut spokes = Vec::new();
+    for i in 0..4 {
+        spokes.push(start(dir.path(), &format!("spoke{i}"), &[&hub], false).await);
+    }
+    wait_for("the hub to handshake all four", 30, || peers(&hub) == 4).await;
+    let scores = || -> Vec<Option<f64>> {
+        hub.network
+            .as_ref()
+            .expect("networked")
+            .info()
+            .peers
+            .iter()
+            .map(|p| p.protocols["scion"]["gossipScore"].as_f64())
+            .collect()
+    };
+    // admin_peers is refreshed at least every 5 s (the maintenance round).
+    wait_for("a gossip score for every peer", 15, || {
+        let s = scores();
+        s.len() == 4 && s.iter().all(Option::is_some)
+    })
+    .await;
+    let scores = scores();
+    assert!(
+        scores.iter().all(|s| s.is_some_and(|s| s >= 0.0)),
+        "gossip scores at the hub {scores:?}"
+    );
+    for n in spokes.into_iter().chain([hub]) {
+        n.stop().await;
+    }
+}

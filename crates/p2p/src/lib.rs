@@ -8,7 +8,8 @@
 //! answers the request/response protocols, `gossip.rs` blocks and transactions. One tokio task owns the swarm and never executes a block:
 //! imports go to one import thread behind a bounded queue ([`importer`]), served reads and
 //! transaction checks to `spawn_blocking`. [`wire`] and [`codec`] are the bytes on the wire,
-//! [`sync`] follows the heaviest chain, [`peers`] scores and bans peers, [`key`] keeps the
+//! [`sync`] follows the heaviest chain, [`peers`] scores and bans peers (`scoring.rs`: gossipsub's
+//! own mesh score), [`key`] keeps the
 //! node's identity across restarts.
 
 // Everything here handles what peers send: no silent overflow, no panicking index.
@@ -28,6 +29,7 @@ pub mod importer;
 pub mod key;
 pub mod peers;
 mod requests;
+mod scoring;
 mod serve;
 pub mod service;
 pub mod sync;

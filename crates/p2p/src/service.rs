@@ -6,6 +6,7 @@ use crate::codec::{Codec, Kind};
 use crate::handle::{peer_id_of, Command, NetworkHandle};
 use crate::importer::{Importer, Outcome};
 use crate::peers::{Fault, PeerScores, Quotas, Verdict};
+use crate::scoring;
 use crate::sync::{Action, Sync};
 use crate::wire::{
     self, NetworkId, Request, Response, Status, MAX_GOSSIP_BLOCK, MAX_GOSSIP_TX, STATUS_VERSION,
@@ -142,6 +143,12 @@ fn build_behaviour(
     let mut gossipsub =
         gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Anonymous, gossip_config)
             .map_err(start_err)?;
+    gossipsub
+        .with_peer_score(
+            scoring::params(block_topic.hash(), tx_topic.hash()),
+            scoring::thresholds(),
+        )
+        .map_err(start_err)?;
     gossipsub.subscribe(&block_topic).map_err(start_err)?;
     gossipsub.subscribe(&tx_topic).map_err(start_err)?;
     let rr = |name: &str| -> Result<request_response::Behaviour<Codec>, P2pError> {
@@ -662,6 +669,8 @@ impl Service {
 
     fn maintain(&mut self) {
         let now = Instant::now();
+        // Gossip scores move with time (time in mesh, decays): keep admin_peers' current.
+        self.publish_info();
         let due: Vec<PeerId> = self
             .peers
             .iter()
@@ -732,6 +741,7 @@ impl Service {
     /// Refreshes the peer list the RPC reads.
     pub(crate) fn publish_info(&self) {
         let statics: HashSet<PeerId> = self.static_peers.iter().map(|(id, _)| *id).collect();
+        let gossip = &self.swarm.behaviour().gossipsub;
         let peers = self
             .peers
             .iter()
@@ -752,6 +762,7 @@ impl Service {
                             "head": s.head,
                             "number": s.number,
                             "totalDifficulty": s.total_difficulty,
+                            "gossipScore": gossip.peer_score(id),
                         }
                     }),
                 })
