@@ -243,11 +243,19 @@ fn answer_event(
                     usize::try_from(n).ok().filter(|n| *n < blocks.len())
                 }
             };
+            // As a node serves them: every `skip + 1`, either direction.
+            let step = usize::try_from(req.skip).unwrap_or(0) + 1;
+            let max = usize::try_from(req.max).unwrap_or(1);
             let mut out: Vec<Header> = match start {
-                Some(i) => blocks
-                    .iter()
-                    .skip(i)
-                    .take(usize::try_from(req.max).unwrap_or(1))
+                Some(i) => (0..max)
+                    .map_while(|k| {
+                        if req.reverse {
+                            i.checked_sub(k * step)
+                        } else {
+                            Some(i + k * step)
+                        }
+                    })
+                    .map_while(|n| blocks.get(n))
                     .map(|b| b.header.clone())
                     .collect(),
                 None => vec![],
@@ -441,7 +449,7 @@ async fn a_hostile_peer_is_banned_for_every_broken_rule_and_no_head_moves() {
         fork_id: FixedBytes::ZERO,
     };
     for (unlink, bad_bodies, reason) in [
-        (true, false, "headers do not link"),
+        (true, false, "do not link"),
         (false, true, "does not match its roots"),
     ] {
         let serve = Serve::Chain {
@@ -504,4 +512,102 @@ fn leb128(mut n: usize) -> Vec<u8> {
         }
         out.push(byte | 0x80);
     }
+}
+
+/// True for a headers request from the victim.
+fn is_headers_request(event: &SwarmEvent<HostileEvent>) -> bool {
+    matches!(
+        event,
+        SwarmEvent::Behaviour(HostileEvent::Headers(request_response::Event::Message {
+            message: request_response::Message::Request { .. },
+            ..
+        }))
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_helper_serving_bad_chunks_is_banned_and_the_sync_finishes_from_the_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = NodeConfig::dev_networked(dir.path().join("victim"), vec![]);
+    config.automine = false;
+    let victim = scion_node::spawn(config).await.expect("victim");
+    let (forge_chain, blocks) = forge(&dir.path().join("forge"), 600);
+    let head = blocks[600].hash();
+    let status = Status {
+        version: STATUS_VERSION,
+        chain_id: 7773,
+        genesis: blocks[0].hash(),
+        head,
+        number: 600,
+        total_difficulty: forge_chain.total_difficulty(head).expect("td").expect("td"),
+        fork_id: FixedBytes::ZERO,
+    };
+    let chain_of = |unlink| Serve::Chain {
+        status: status.clone(),
+        blocks: blocks.clone(),
+        unlink,
+        bad_bodies: false,
+    };
+    let (honest, lying) = (chain_of(false), chain_of(true));
+    let net = victim.network.clone().expect("net");
+
+    // The sync peer connects first; its answer to the victim's first headers request (the
+    // head) is held until the helper has joined, so that the helper is asked for chunks.
+    let mut sync_peer = hostile_swarm(&self::net(&victim));
+    sync_peer.dial(victim_addr(&victim)).expect("dial");
+    let held = loop {
+        let event = tokio::time::timeout(Duration::from_secs(30), sync_peer.select_next_some())
+            .await
+            .expect("the victim's first headers request within 30 s");
+        if is_headers_request(&event) {
+            break event;
+        }
+        answer_event(&mut sync_peer, Some(&honest), event);
+    };
+    let mut helper = connect(&victim, Some(&lying)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while net.peer_count() < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the helper's handshake"
+        );
+        tokio::select! {
+            e = helper.select_next_some() => answer_event(&mut helper, Some(&lying), e),
+            e = sync_peer.select_next_some() => answer_event(&mut sync_peer, Some(&honest), e),
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
+    answer_event(&mut sync_peer, Some(&honest), held);
+
+    // The helper's chunks do not link: it is banned, its chunks go to the sync peer, and the
+    // sync reaches the head.
+    let helper_id = helper.local_peer_id().to_string();
+    let sync_id = sync_peer.local_peer_id().to_string();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while victim.chain.head().hash() != head {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the sync to block 600: at {}",
+            victim.chain.head().number
+        );
+        tokio::select! {
+            e = helper.select_next_some() => answer_event(&mut helper, Some(&lying), e),
+            e = sync_peer.select_next_some() => answer_event(&mut sync_peer, Some(&honest), e),
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
+    let banned = net.info().banned;
+    let reason = banned
+        .iter()
+        .find(|b| b.id == helper_id)
+        .map(|b| b.reason.clone());
+    assert!(
+        reason.as_deref().is_some_and(|r| r.contains("do not link")),
+        "the helper's ban: {reason:?}"
+    );
+    assert!(
+        banned.iter().all(|b| b.id != sync_id),
+        "the sync peer is not banned"
+    );
+    victim.stop().await;
 }

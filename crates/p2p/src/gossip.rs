@@ -57,10 +57,9 @@ impl Service {
         if number > head.saturating_add(MAX_AHEAD) {
             self.report(&id, &peer, MessageAcceptance::Ignore);
             if !self.sync.is_running() {
-                let claimed = alloy_primitives::U256::ZERO;
-                let actions = self
-                    .sync
-                    .start_long(&self.chain, peer, hash, number, claimed);
+                let target = (hash, number, alloy_primitives::U256::ZERO);
+                let helpers = self.peers_ahead();
+                let actions = self.sync.start_long(&self.chain, peer, target, helpers);
                 self.act(actions);
             }
             return;
@@ -280,13 +279,9 @@ impl Service {
             self.sync
                 .start_short(&self.chain, peer, block.parent_hash, parent_number)
         } else {
-            self.sync.start_long(
-                &self.chain,
-                peer,
-                block.hash(),
-                block.number,
-                alloy_primitives::U256::ZERO,
-            )
+            let target = (block.hash(), block.number, alloy_primitives::U256::ZERO);
+            let helpers = self.peers_ahead();
+            self.sync.start_long(&self.chain, peer, target, helpers)
         };
         self.act(actions);
     }

@@ -226,11 +226,15 @@ fn import_batch(
     }
 }
 
+/// The first block of a batch that failed: its number, why, and whether it is invalid (true)
+/// or our own error.
+type Failed = (u64, String, bool);
+
 /// Imports blocks in order until one fails: the last imported (or known) and the failure.
 fn import_run(
     chain: &Chain,
     blocks: Vec<(Block, Option<Vec<Address>>)>,
-) -> (Option<(B256, u64)>, Option<(u64, String, bool)>) {
+) -> (Option<(B256, u64)>, Option<Failed>) {
     let mut last = None;
     for (block, senders) in blocks {
         let number = block.header.number;

@@ -5,12 +5,13 @@
 //!
 //! Start at [`spawn`]: it builds the swarm (`service.rs`, the task's loop) and returns a
 //! [`NetworkHandle`] (`handle.rs`) that the RPC reads and commands. `requests.rs` serves and
-//! answers the request/response protocols, `gossip.rs` blocks and transactions. One tokio task owns the swarm and never executes a block:
-//! imports go to one import thread behind a bounded queue ([`importer`]), served reads and
-//! transaction checks to `spawn_blocking`. [`wire`] and [`codec`] are the bytes on the wire,
-//! [`sync`] follows the heaviest chain, [`peers`] scores and bans peers (`scoring.rs`: gossipsub's
-//! own mesh score), [`key`] keeps the
-//! node's identity across restarts.
+//! answers the request/response protocols, `gossip.rs` blocks and transactions, `info.rs` what
+//! the RPC reads. One tokio task owns the swarm and never executes a block: imports go to one
+//! import thread behind a bounded queue ([`importer`]), served reads and transaction checks to
+//! `spawn_blocking`. [`wire`] and [`codec`] are the bytes on the wire, [`sync`] follows the
+//! heaviest chain (`fill.rs` fetches from every peer ahead of us), [`peers`] scores and bans
+//! peers (`scoring.rs`: gossipsub's own mesh score), [`key`] keeps the node's identity across
+//! restarts.
 
 // Everything here handles what peers send: no silent overflow, no panicking index.
 #![cfg_attr(
@@ -23,9 +24,11 @@
 )]
 
 pub mod codec;
+mod fill;
 mod gossip;
 mod handle;
 pub mod importer;
+mod info;
 pub mod key;
 pub mod peers;
 mod requests;

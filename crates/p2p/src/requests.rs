@@ -19,7 +19,7 @@ impl Service {
                 request_response::Message::Response {
                     request_id,
                     response,
-                } => self.on_response(peer, request_id, response),
+                } => self.on_response(peer, kind, request_id, response),
             },
             request_response::Event::OutboundFailure {
                 peer,
@@ -27,10 +27,9 @@ impl Service {
                 error,
                 ..
             } => {
-                // Only a failure of the request the sync waits for stops the sync.
-                if self.sync.awaits(request_id) && self.sync.abort(&peer) {
-                    self.start_best_sync();
-                }
+                // A failed request of the sync peer stops the sync; a helper's piece goes to
+                // another peer.
+                self.sync_request_failed(peer, kind, request_id);
                 self.on_request_failed(peer, kind, error);
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
@@ -148,7 +147,17 @@ impl Service {
         let _ = rr.send_response(channel, resp);
     }
 
-    fn on_response(&mut self, peer: PeerId, id: OutboundRequestId, response: Response) {
+    fn sync_request_failed(&mut self, peer: PeerId, kind: Kind, id: OutboundRequestId) {
+        let bodies = kind == Kind::Bodies;
+        if let Some(actions) = self.sync.on_failed(&self.chain, peer, id, bodies) {
+            self.act(actions);
+            if !self.sync.is_running() {
+                self.start_best_sync();
+            }
+        }
+    }
+
+    fn on_response(&mut self, peer: PeerId, kind: Kind, id: OutboundRequestId, response: Response) {
         let actions = match response {
             Response::Status(s) => {
                 self.on_status(peer, s);
@@ -158,9 +167,7 @@ impl Service {
             Response::Bodies(b) => self.sync.on_bodies(&self.chain, peer, id, b),
             Response::Refused(code) => {
                 tracing::debug!(peer = %peer, ?code, "request refused");
-                if self.sync.awaits(id) && self.sync.abort(&peer) {
-                    self.start_best_sync();
-                }
+                self.sync_request_failed(peer, kind, id);
                 return;
             }
         };

@@ -11,7 +11,7 @@ use crate::sync::{Action, Sync};
 use crate::wire::{
     self, NetworkId, Request, Response, Status, MAX_GOSSIP_BLOCK, MAX_GOSSIP_TX, STATUS_VERSION,
 };
-use crate::{NetInfo, P2pConfig, P2pError, PeerInfo, PeerNetwork, SyncProgress};
+use crate::{NetInfo, P2pConfig, P2pError};
 use alloy_primitives::{FixedBytes, B256};
 use futures::StreamExt;
 use libp2p::request_response::{self, ProtocolSupport};
@@ -23,7 +23,7 @@ use libp2p::{
 };
 use parking_lot::RwLock;
 use scion_chain::{Chain, ChainEvent};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -468,7 +468,9 @@ impl Service {
                 tracing::debug!(peer = %peer_id, "disconnected");
                 self.peers.remove(&peer_id);
                 self.scores.forget(&peer_id, Instant::now());
-                if self.sync.abort(&peer_id) {
+                let (stopped, actions) = self.sync.drop_peer(&self.chain, &peer_id);
+                self.act(actions);
+                if stopped {
                     self.start_best_sync();
                 }
                 self.publish_info();
@@ -538,6 +540,19 @@ impl Service {
             tracing::info!(peer = %peer, "peer handshaken");
             self.publish_info();
         }
+        if self.sync.is_running() {
+            if self
+                .peers
+                .get(&peer)
+                .and_then(|p| p.status.as_ref())
+                .map(|s| s.total_difficulty)
+                > Some(self.our_status().total_difficulty)
+            {
+                let actions = self.sync.add_helper(&self.chain, peer);
+                self.act(actions);
+            }
+            return;
+        }
         self.start_best_sync();
     }
 
@@ -547,12 +562,25 @@ impl Service {
         info.other_network_drops = info.other_network_drops.saturating_add(1);
     }
 
+    /// Handshaken peers whose Status claims more work than ours: a sync asks them for chunks
+    /// and bodies.
+    pub(crate) fn peers_ahead(&self) -> Vec<PeerId> {
+        let ours = self.our_status().total_difficulty;
+        self.peers
+            .iter()
+            .filter(|(_, p)| p.status.as_ref().is_some_and(|s| s.total_difficulty > ours))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     /// Starts a long sync from the peer claiming the most work, if it claims more than ours.
     pub(crate) fn start_best_sync(&mut self) {
         if self.sync.is_running() {
             return;
         }
         let ours = self.our_status().total_difficulty;
+        // Every peer ahead of us fills chunks and bodies; the heaviest is the sync peer.
+        let helpers = self.peers_ahead();
         let best = self
             .peers
             .iter()
@@ -568,9 +596,8 @@ impl Service {
         if let Some((peer, s)) = best {
             tracing::info!(peer = %peer, number = s.number, "syncing towards a heavier chain");
             self.sync_backoff.insert(peer, Instant::now());
-            let actions =
-                self.sync
-                    .start_long(&self.chain, peer, s.head, s.number, s.total_difficulty);
+            let target = (s.head, s.number, s.total_difficulty);
+            let actions = self.sync.start_long(&self.chain, peer, target, helpers);
             self.act(actions);
         }
     }
@@ -579,26 +606,26 @@ impl Service {
     pub(crate) fn act(&mut self, actions: Vec<Action>) {
         for a in actions {
             match a {
-                Action::Headers(peer, req) => {
+                Action::Headers(peer, req, token) => {
                     let id = self
                         .swarm
                         .behaviour_mut()
                         .headers
                         .send_request(&peer, Request::Headers(req));
-                    self.sync.sent(id);
+                    self.sync.sent(token, id);
                 }
-                Action::Bodies(peer, hashes) => {
+                Action::Bodies(peer, hashes, token) => {
                     let id = self
                         .swarm
                         .behaviour_mut()
                         .bodies
                         .send_request(&peer, Request::Bodies(hashes));
-                    self.sync.sent(id);
+                    self.sync.sent(token, id);
                 }
                 Action::Import(peer, sync, blocks) => {
                     if !self.importer.submit_batch(peer, sync, blocks) {
                         tracing::warn!("import queue full; sync restarts later");
-                        self.sync.abort(&peer);
+                        let _ = self.sync.drop_peer(&self.chain, &peer);
                     }
                 }
                 Action::Penalise(peer, fault, why) => self.penalise(peer, fault, why),
@@ -632,7 +659,9 @@ impl Service {
             let b = self.swarm.behaviour_mut();
             b.blocked.block_peer(peer);
             b.gossipsub.blacklist_peer(&peer);
-            if self.sync.abort(&peer) {
+            let (stopped, actions) = self.sync.drop_peer(&self.chain, &peer);
+            self.act(actions);
+            if stopped {
                 self.start_best_sync();
             }
         }
@@ -733,61 +762,5 @@ impl Service {
         if let Err(e) = crate::key::save_peers(&self.config.peers_file, &known) {
             tracing::warn!(error = %e, "saving known peers");
         }
-    }
-}
-
-/// Keeping the state the RPC reads current.
-impl Service {
-    /// Refreshes the peer list the RPC reads.
-    pub(crate) fn publish_info(&self) {
-        let statics: HashSet<PeerId> = self.static_peers.iter().map(|(id, _)| *id).collect();
-        let gossip = &self.swarm.behaviour().gossipsub;
-        let peers = self
-            .peers
-            .iter()
-            .filter_map(|(id, p)| {
-                let s = p.status.as_ref()?;
-                Some(PeerInfo {
-                    id: id.to_string(),
-                    name: p.agent.clone(),
-                    network: PeerNetwork {
-                        local_address: p.local.to_string(),
-                        remote_address: p.remote.to_string(),
-                        inbound: p.inbound,
-                        is_static: statics.contains(id),
-                    },
-                    protocols: serde_json::json!({
-                        "scion": {
-                            "version": s.version,
-                            "head": s.head,
-                            "number": s.number,
-                            "totalDifficulty": s.total_difficulty,
-                            "gossipScore": gossip.peer_score(id),
-                        }
-                    }),
-                })
-            })
-            .collect();
-        self.info.write().peers = peers;
-    }
-
-    pub(crate) fn publish_bans(&self) {
-        self.info.write().banned = self
-            .banned
-            .iter()
-            .map(|(id, reason)| crate::Banned {
-                id: id.to_string(),
-                reason: reason.clone(),
-            })
-            .collect();
-    }
-
-    pub(crate) fn publish_sync(&self) {
-        let progress = self.sync.range().map(|(start, highest)| SyncProgress {
-            starting_block: start,
-            current_block: self.chain.head().number,
-            highest_block: highest,
-        });
-        self.info.write().syncing = progress;
     }
 }

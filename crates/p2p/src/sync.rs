@@ -1,46 +1,45 @@
-//! Following the heaviest chain (NETWORK.md, "Sync"), one peer at a time, as a state machine
-//! the swarm's task drives: it hands in responses and import outcomes and carries out the
-//! [`Action`]s it gets back.
+//! Following the heaviest chain (NETWORK.md, "Sync"), as a state machine the swarm's task
+//! drives: it hands in responses and import outcomes and carries out the [`Action`]s it gets
+//! back.
 //!
 //! - **Short sync** (a gossiped block whose parent is unknown, at most 64 back): walk back from
 //!   the parent by hash until a header links to a block we have.
 //! - **Long sync** (a peer whose Status claims more work): fetch its head header and check its
 //!   merged-mining proof; find the common ancestor by canonical number, stepping back 1, 2, 4,
-//!   … and then halving; fetch headers forward in chunks that must link; fetch bodies, check
-//!   them against their headers' roots, and import in order.
+//!   … and then halving; then `fill.rs`: a skeleton from the sync peer, chunks and bodies from
+//!   every peer ahead of us, at most 2 requests in flight per peer, imported in order.
 //!
 //! Every block still goes through `Chain::import_*`, so fork choice and reorgs are the chain's:
 //! a heavier branch is imported as side blocks and the chain reorgs onto it.
 
+use crate::fill::{Fill, Piece, Refused};
 use crate::peers::Fault;
-use crate::wire::{Body, HeadersRequest, MAX_BODIES};
-use alloy_consensus::proofs;
+use crate::wire::{Body, HeadersRequest};
 use alloy_eips::HashOrNumber;
 use alloy_primitives::{B256, U256};
 use libp2p::request_response::OutboundRequestId;
 use libp2p::PeerId;
 use scion_chain::Chain;
 use scion_consensus::{verify, Commitment, MergeMiningProof};
-use scion_types::{Block, Header};
-use std::collections::VecDeque;
+use scion_types::Header;
 
-/// Headers asked for per forward request.
-pub const HEADER_CHUNK: u64 = 192;
 /// Deepest short sync; beyond it a long sync runs.
 pub const MAX_SHORT_SYNC: u64 = 64;
 /// Batches handed to the import thread and not yet imported, at most (of up to 128 blocks).
 const BATCHES_AHEAD: usize = 8;
+/// Requests in flight to one peer, at most.
+const PER_PEER: usize = 2;
 
 /// What the swarm's task is to do for the sync.
 #[derive(Debug)]
 pub enum Action {
     /// Send a headers request.
-    Headers(PeerId, HeadersRequest),
+    Headers(PeerId, HeadersRequest, Token),
     /// Send a bodies request.
-    Bodies(PeerId, Vec<B256>),
+    Bodies(PeerId, Vec<B256>, Token),
     /// Hand blocks to the import thread, in order; the number names this sync, so outcomes
     /// of an earlier one are not taken for its own.
-    Import(PeerId, u64, Vec<Block>),
+    Import(PeerId, u64, Vec<scion_types::Block>),
     /// The peer broke a rule.
     Penalise(PeerId, Fault, String),
 }
@@ -54,12 +53,29 @@ enum Phase {
     /// Searching the common ancestor: `good` is known to match, `bad` known to differ (or to
     /// be above the first probe), `step` the next step back (0 once a probe matched).
     Ancestor { good: u64, bad: u64, step: u64 },
-    /// Fetching headers forward from `next` and bodies for `waiting`.
-    Fetch {
-        next: u64,
-        parent: B256,
-        waiting: VecDeque<Header>,
-    },
+    /// Fetching the skeleton, chunks and bodies, and handing blocks on.
+    Fetch(Fill),
+}
+
+/// Names a request of the sync until the swarm gives it an id ([`Sync::sent`]).
+pub type Token = u64;
+
+/// What a request out asks for.
+#[derive(Debug)]
+enum Ask {
+    /// The head, a walk back, or an ancestor probe (the sync peer only).
+    Probe,
+    /// A piece of the fetch.
+    Piece(Piece),
+}
+
+/// A request out: to whom, its id once sent, and what it asks.
+#[derive(Debug)]
+struct Out {
+    peer: PeerId,
+    token: Token,
+    id: Option<OutboundRequestId>,
+    ask: Ask,
 }
 
 /// The running sync.
@@ -69,10 +85,12 @@ struct Running {
     target: B256,
     target_number: u64,
     phase: Phase,
-    /// A request is out (or about to be sent) and not answered.
-    in_flight: bool,
-    /// The id of that request once sent: only its answer counts.
-    awaiting: Option<OutboundRequestId>,
+    /// Requests out, in the order they were handed to the swarm's task.
+    out: Vec<Out>,
+    /// Other peers ahead of us, asked for chunks and bodies.
+    helpers: Vec<PeerId>,
+    /// The token the next request gets.
+    next_token: Token,
     /// This sync's number.
     id: u64,
     /// Batches queued for import and not yet reported.
@@ -105,18 +123,79 @@ pub fn proof_ok(h: &Header) -> bool {
     .is_ok()
 }
 
-/// True when the body matches the header's transactions root and ommers hash.
-pub fn body_matches(h: &Header, body: &Body) -> bool {
-    proofs::calculate_transaction_root(&body.transactions) == h.transactions_root
-        && proofs::calculate_ommers_root(&body.uncles) == h.ommers_hash
-}
-
 fn headers_req(start: HashOrNumber, max: u64, reverse: bool) -> HeadersRequest {
     HeadersRequest {
         start,
         max,
         skip: 0,
         reverse,
+    }
+}
+
+/// Records a request to `peer` in `out`, returning the action that sends it (none for a
+/// headers piece without a request).
+fn push_ask(
+    out: &mut Vec<Out>,
+    next_token: &mut Token,
+    peer: PeerId,
+    ask: Ask,
+    req: Option<HeadersRequest>,
+) -> Option<Action> {
+    let token = *next_token;
+    let action = match (&ask, req) {
+        (Ask::Piece(Piece::Bodies(run)), _) => {
+            Action::Bodies(peer, run.iter().map(Header::hash).collect(), token)
+        }
+        (_, Some(req)) => Action::Headers(peer, req, token),
+        (_, None) => return None,
+    };
+    *next_token = token.wrapping_add(1);
+    out.push(Out {
+        peer,
+        token,
+        id: None,
+        ask,
+    });
+    Some(action)
+}
+
+impl Running {
+    /// Records a request to `peer`, returning the action that sends it.
+    fn ask(&mut self, peer: PeerId, ask: Ask, req: Option<HeadersRequest>) -> Option<Action> {
+        push_ask(&mut self.out, &mut self.next_token, peer, ask, req)
+    }
+
+    /// A probe of the sync peer (head, walk back, ancestor).
+    fn probe(&mut self, req: HeadersRequest) -> Vec<Action> {
+        let peer = self.peer;
+        self.ask(peer, Ask::Probe, Some(req)).into_iter().collect()
+    }
+
+    /// Takes the request `id` to `peer` out of the table. Headers and bodies requests are
+    /// numbered apart (one counter per protocol), so the protocol is part of the key.
+    fn take(&mut self, peer: PeerId, id: OutboundRequestId, bodies: bool) -> Option<Ask> {
+        let i = self.out.iter().position(|o| {
+            o.peer == peer
+                && o.id == Some(id)
+                && matches!(o.ask, Ask::Piece(Piece::Bodies(_))) == bodies
+        })?;
+        Some(self.out.remove(i).ask)
+    }
+
+    /// Drops a helper and puts its pieces back to be asked of others.
+    fn drop_helper(&mut self, peer: PeerId) {
+        self.helpers.retain(|p| *p != peer);
+        let (gone, kept): (Vec<Out>, Vec<Out>) = std::mem::take(&mut self.out)
+            .into_iter()
+            .partition(|o| o.peer == peer);
+        self.out = kept;
+        if let Phase::Fetch(fill) = &mut self.phase {
+            for o in gone {
+                if let Ask::Piece(piece) = o.ask {
+                    fill.requeue(piece);
+                }
+            }
+        }
     }
 }
 
@@ -138,32 +217,34 @@ impl Sync {
             .map(|r| (r.starting_block, r.target_number))
     }
 
-    /// Starts a long sync towards `target` (the peer's head). Ignored while another runs.
+    /// Starts a long sync towards `target` (the peer's head), with `helpers` (other peers
+    /// ahead of us) to fill chunks and bodies. Ignored while another runs.
     pub fn start_long(
         &mut self,
         chain: &Chain,
         peer: PeerId,
-        target: B256,
-        number: u64,
-        claimed: U256,
+        target: (B256, u64, U256),
+        helpers: Vec<PeerId>,
     ) -> Vec<Action> {
         if self.running.is_some() {
             return vec![];
         }
+        let (hash, number, claimed) = target;
         self.next_id = self.next_id.wrapping_add(1);
-        self.running = Some(Running {
+        let run = self.running.insert(Running {
             peer,
-            target,
+            target: hash,
             target_number: number,
             phase: Phase::Head,
-            in_flight: true,
-            awaiting: None,
+            out: Vec::new(),
+            helpers: helpers.into_iter().filter(|p| *p != peer).collect(),
+            next_token: 0,
             id: self.next_id,
             batches: 0,
             starting_block: chain.head().number,
             claimed,
         });
-        vec![Action::Headers(peer, headers_req(target.into(), 1, false))]
+        run.probe(headers_req(hash.into(), 1, false))
     }
 
     /// Starts a short sync for the unknown `parent` (at `number`) of a gossiped block.
@@ -182,61 +263,116 @@ impl Sync {
             .saturating_sub(head)
             .saturating_add(1)
             .clamp(1, MAX_SHORT_SYNC);
-        self.running = Some(Running {
+        let run = self.running.insert(Running {
             peer,
             target: parent,
             target_number: number,
             phase: Phase::Back,
-            in_flight: true,
-            awaiting: None,
+            out: Vec::new(),
+            helpers: Vec::new(),
+            next_token: 0,
             id: self.next_id,
             batches: 0,
             starting_block: head,
             claimed: U256::ZERO,
         });
-        vec![Action::Headers(
-            peer,
-            headers_req(parent.into(), depth, true),
-        )]
+        run.probe(headers_req(parent.into(), depth, true))
     }
 
-    /// Stops the sync (its peer left or failed a request).
-    pub fn abort(&mut self, peer: &PeerId) -> bool {
-        if self.peer().as_ref() == Some(peer) {
+    /// A peer ahead of us joined during the sync: it is asked for chunks and bodies too.
+    pub fn add_helper(&mut self, chain: &Chain, peer: PeerId) -> Vec<Action> {
+        let Some(run) = self.running.as_mut() else {
+            return vec![];
+        };
+        if run.peer == peer || run.helpers.contains(&peer) {
+            return vec![];
+        }
+        run.helpers.push(peer);
+        self.pump(chain)
+    }
+
+    /// A peer left or was banned: the sync stops if it was the sync peer (true); a helper's
+    /// pieces go to the others.
+    pub fn drop_peer(&mut self, chain: &Chain, peer: &PeerId) -> (bool, Vec<Action>) {
+        let Some(run) = self.running.as_mut() else {
+            return (false, vec![]);
+        };
+        if run.peer == *peer {
             self.running = None;
-            return true;
+            return (true, vec![]);
         }
-        false
-    }
-
-    /// Records the id of the request just sent for the sync.
-    pub fn sent(&mut self, id: OutboundRequestId) {
-        if let Some(run) = self.running.as_mut().filter(|r| r.in_flight) {
-            run.awaiting = Some(id);
+        if !run.helpers.contains(peer) {
+            return (false, vec![]);
         }
+        run.drop_helper(*peer);
+        (false, self.pump(chain))
     }
 
-    /// True when `id` is the request the sync waits for.
-    pub fn awaits(&self, id: OutboundRequestId) -> bool {
-        self.running
-            .as_ref()
-            .is_some_and(|r| r.awaiting == Some(id))
-    }
-
-    /// The running sync, if this is the answer to the request it was waiting for.
-    fn answered(&mut self, peer: PeerId, id: OutboundRequestId) -> Option<&mut Running> {
-        let run = self
+    /// Records the id the swarm gave the request named `token`.
+    pub fn sent(&mut self, token: Token, id: OutboundRequestId) {
+        if let Some(o) = self
             .running
             .as_mut()
-            .filter(|r| r.peer == peer && r.awaiting == Some(id))?;
-        run.in_flight = false;
-        run.awaiting = None;
-        Some(run)
+            .and_then(|r| r.out.iter_mut().find(|o| o.token == token))
+        {
+            o.id = Some(id);
+        }
+    }
+
+    /// A request of the sync failed (timeout, refusal, closed stream): `None` if it was not
+    /// one of the sync's. The sync stops when it was the sync peer's; a helper's piece goes
+    /// to another peer, and the helper is asked no more in this sync.
+    pub fn on_failed(
+        &mut self,
+        chain: &Chain,
+        peer: PeerId,
+        id: OutboundRequestId,
+        bodies: bool,
+    ) -> Option<Vec<Action>> {
+        let run = self.running.as_mut()?;
+        let ask = run.take(peer, id, bodies)?;
+        if peer == run.peer {
+            self.running = None;
+            return Some(vec![]);
+        }
+        if let (Phase::Fetch(fill), Ask::Piece(piece)) = (&mut run.phase, ask) {
+            fill.requeue(piece);
+        }
+        run.drop_helper(peer);
+        Some(self.pump(chain))
     }
 
     fn fail(&mut self, peer: PeerId, fault: Fault, why: String) -> Vec<Action> {
         self.running = None;
         vec![Action::Penalise(peer, fault, why)]
+    }
+
+    /// A piece refused: the sender is penalised for a lie, a helper without it is asked no
+    /// more, and the sync stops when the sync peer is at fault.
+    fn refused(&mut self, chain: &Chain, peer: PeerId, why: Refused) -> Vec<Action> {
+        let Some(run) = self.running.as_mut() else {
+            return vec![];
+        };
+        let sync_peer = run.peer;
+        match why {
+            Refused::Lie(why) if peer == sync_peer => self.fail(peer, Fault::Fatal, why),
+            Refused::Lie(why) => {
+                run.drop_helper(peer);
+                let mut out = vec![Action::Penalise(peer, Fault::Fatal, why)];
+                out.extend(self.pump(chain));
+                out
+            }
+            Refused::Missing if peer == sync_peer => self.fail(
+                peer,
+                Fault::Mid,
+                "does not serve the chain it claims".into(),
+            ),
+            Refused::Missing => {
+                run.drop_helper(peer);
+                self.pump(chain)
+            }
+            Refused::Skeleton(why) => self.fail(sync_peer, Fault::Mid, why),
+        }
     }
 
     /// Headers answered by `peer`.
@@ -247,12 +383,20 @@ impl Sync {
         id: OutboundRequestId,
         headers: Vec<Header>,
     ) -> Vec<Action> {
-        let Some(run) = self.answered(peer, id) else {
+        let Some(run) = self.running.as_mut() else {
+            return vec![];
+        };
+        let Some(ask) = run.take(peer, id, false) else {
             return vec![];
         };
         let store = chain.store();
-        match &mut run.phase {
-            Phase::Head => {
+        let result = match (ask, &mut run.phase) {
+            (Ask::Piece(Piece::Skeleton { from, .. }), Phase::Fetch(fill)) => {
+                fill.on_skeleton(from, headers, proof_ok)
+            }
+            (Ask::Piece(Piece::Chunk(k)), Phase::Fetch(fill)) => fill.on_chunk(k, headers),
+            (Ask::Piece(_), _) => Ok(()),
+            (Ask::Probe, Phase::Head) => {
                 let Some(h) = headers.first().filter(|h| h.hash() == run.target) else {
                     return self.fail(
                         peer,
@@ -277,11 +421,8 @@ impl Sync {
                         self.running = None;
                         return vec![];
                     };
-                    run.phase = Phase::Fetch {
-                        next: 1,
-                        parent: genesis,
-                        waiting: VecDeque::new(),
-                    };
+                    run.phase =
+                        Phase::Fetch(Fill::long((0, genesis), (run.target_number, run.target)));
                     return self.pump(chain);
                 }
                 run.phase = Phase::Ancestor {
@@ -289,10 +430,9 @@ impl Sync {
                     bad: probe.saturating_add(1),
                     step: 1,
                 };
-                run.in_flight = true;
-                vec![Action::Headers(peer, headers_req(probe.into(), 1, false))]
+                return run.probe(headers_req(probe.into(), 1, false));
             }
-            Phase::Back => {
+            (Ask::Probe, Phase::Back) => {
                 // Each header must be the parent of the one before, starting at the target.
                 let mut want = run.target;
                 let mut chain_back = Vec::new();
@@ -309,20 +449,16 @@ impl Sync {
                     chain_back.push(h);
                     if known {
                         chain_back.reverse();
-                        run.phase = Phase::Fetch {
-                            next: u64::MAX,
-                            parent: B256::ZERO,
-                            waiting: chain_back.into(),
-                        };
+                        run.phase = Phase::Fetch(Fill::known(chain_back));
                         return self.pump(chain);
                     }
                 }
                 // Not linked within reach: fall back to a long sync towards the peer's head,
                 // which the next Status will start.
                 self.running = None;
-                vec![]
+                return vec![];
             }
-            Phase::Ancestor { good, bad, step } => {
+            (Ask::Probe, Phase::Ancestor { good, bad, step }) => {
                 let Some(h) = headers
                     .first()
                     .filter(|h| h.number > *good && h.number < *bad)
@@ -344,40 +480,28 @@ impl Sync {
                     } else {
                         good.saturating_add(bad.saturating_sub(*good) / 2)
                     };
-                    run.in_flight = true;
-                    return vec![Action::Headers(peer, headers_req(probe.into(), 1, false))];
+                    return run.probe(headers_req(probe.into(), 1, false));
                 }
                 let ancestor = *good;
                 let Ok(Some(parent)) = store.canonical_hash(ancestor) else {
                     self.running = None;
                     return vec![];
                 };
-                run.phase = Phase::Fetch {
-                    next: ancestor.saturating_add(1),
-                    parent,
-                    waiting: VecDeque::new(),
-                };
-                self.pump(chain)
+                run.phase = Phase::Fetch(Fill::long(
+                    (ancestor, parent),
+                    (run.target_number, run.target),
+                ));
+                return self.pump(chain);
             }
-            Phase::Fetch {
-                next,
-                parent,
-                waiting,
-            } => {
-                for h in headers {
-                    if h.parent_hash != *parent || h.number != *next {
-                        return self.fail(peer, Fault::Fatal, "headers do not link".into());
-                    }
-                    *parent = h.hash();
-                    *next = next.saturating_add(1);
-                    waiting.push_back(h);
-                }
-                self.pump(chain)
-            }
+            (Ask::Probe, Phase::Fetch(_)) => Ok(()),
+        };
+        match result {
+            Ok(()) => self.pump(chain),
+            Err(why) => self.refused(chain, peer, why),
         }
     }
 
-    /// Bodies answered by `peer`, for the first headers waiting.
+    /// Bodies answered by `peer`.
     pub fn on_bodies(
         &mut self,
         chain: &Chain,
@@ -385,37 +509,19 @@ impl Sync {
         id: OutboundRequestId,
         bodies: Vec<Body>,
     ) -> Vec<Action> {
-        let Some(run) = self.answered(peer, id) else {
+        let Some(run) = self.running.as_mut() else {
             return vec![];
         };
-        let Phase::Fetch { waiting, .. } = &mut run.phase else {
+        let Some(ask) = run.take(peer, id, true) else {
             return vec![];
         };
-        if bodies.is_empty() {
-            return self.fail(peer, Fault::Mid, "no bodies for headers it served".into());
+        let (Ask::Piece(Piece::Bodies(asked)), Phase::Fetch(fill)) = (ask, &mut run.phase) else {
+            return vec![];
+        };
+        match fill.on_bodies(asked, bodies) {
+            Ok(()) => self.pump(chain),
+            Err(why) => self.refused(chain, peer, why),
         }
-        let mut blocks = Vec::with_capacity(bodies.len());
-        for body in bodies {
-            let Some(header) = waiting.pop_front() else {
-                return self.fail(peer, Fault::Fatal, "more bodies than asked".into());
-            };
-            if !body_matches(&header, &body) {
-                return self.fail(
-                    peer,
-                    Fault::Fatal,
-                    format!("body of block {} does not match its roots", header.number),
-                );
-            }
-            blocks.push(Block {
-                header,
-                transactions: body.transactions,
-                uncles: body.uncles,
-            });
-        }
-        run.batches = run.batches.saturating_add(1);
-        let mut out = vec![Action::Import(peer, run.id, blocks)];
-        out.extend(self.pump(chain));
-        out
     }
 
     /// A batch handed to the import thread was imported (or failed at `failed`).
@@ -449,41 +555,50 @@ impl Sync {
         self.pump(chain)
     }
 
-    /// The next request, or the end of the sync.
+    /// Hands on the blocks ready in order, asks every peer with room for the next pieces, and
+    /// ends the sync once everything has been imported.
     fn pump(&mut self, chain: &Chain) -> Vec<Action> {
         let Some(run) = self.running.as_mut() else {
             return vec![];
         };
-        if run.in_flight {
-            return vec![];
-        }
-        let Phase::Fetch { next, waiting, .. } = &mut run.phase else {
+        let Phase::Fetch(fill) = &mut run.phase else {
             return vec![];
         };
-        if run.batches >= BATCHES_AHEAD {
-            return vec![];
+        let mut actions = Vec::new();
+        while run.batches < BATCHES_AHEAD {
+            let Some(blocks) = fill.take_ready() else {
+                break;
+            };
+            run.batches = run.batches.saturating_add(1);
+            actions.push(Action::Import(run.peer, run.id, blocks));
         }
-        if !waiting.is_empty() {
-            let hashes: Vec<B256> = waiting.iter().take(MAX_BODIES).map(Header::hash).collect();
-            run.in_flight = true;
-            return vec![Action::Bodies(run.peer, hashes)];
+        let askers: Vec<PeerId> = std::iter::once(run.peer)
+            .chain(run.helpers.iter().copied())
+            .collect();
+        for peer in askers {
+            let sync_peer = peer == run.peer;
+            while run.out.iter().filter(|o| o.peer == peer).count() < PER_PEER {
+                let Some(piece) = fill.next_piece(sync_peer) else {
+                    break;
+                };
+                let req = fill.request(&piece);
+                if req.is_none() && !matches!(piece, Piece::Bodies(_)) {
+                    fill.requeue(piece);
+                    break;
+                }
+                let ask = Ask::Piece(piece);
+                let Some(action) = push_ask(&mut run.out, &mut run.next_token, peer, ask, req)
+                else {
+                    break;
+                };
+                actions.push(action);
+            }
         }
-        if *next != u64::MAX && *next <= run.target_number {
-            let max = run
-                .target_number
-                .saturating_sub(*next)
-                .saturating_add(1)
-                .min(HEADER_CHUNK);
-            run.in_flight = true;
-            return vec![Action::Headers(
-                run.peer,
-                headers_req((*next).into(), max, false),
-            )];
+        let finished = fill.done() && run.out.is_empty() && run.batches == 0;
+        if finished {
+            actions.extend(self.finish(chain));
         }
-        if run.batches == 0 {
-            return self.finish(chain);
-        }
-        vec![]
+        actions
     }
 
     /// Ends the sync. A target we now hold whose work falls short of what the peer claimed

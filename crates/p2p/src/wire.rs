@@ -101,7 +101,7 @@ pub struct HeadersRequest {
 }
 
 /// A block's body: its transactions and uncle headers.
-#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, RlpEncodable, RlpDecodable)]
 pub struct Body {
     /// Transactions in block order.
     pub transactions: Vec<TxEnvelope>,
