@@ -110,15 +110,17 @@ impl Chain {
         self.import_with(block, None, Some(senders), true)
     }
 
-    /// [`Chain::import_recovered`] without the fsync: the block is committed and visible, and
-    /// a crash reopens the chain at an earlier block until [`Chain::flush`] returns. For a run
-    /// of blocks fetched in a sync, which a crash only makes the node fetch again.
+    /// [`Chain::import_recovered`] (or, without senders, [`Chain::import_block`]) without the
+    /// fsync: the block is committed and visible, and a crash reopens the chain at an earlier
+    /// block until [`Chain::flush`] returns. For blocks from peers, which a crash only makes
+    /// the node fetch again: a sync batch, flushed at its end, and a gossiped block, relayed
+    /// while it is flushed. Blocks sealed here are flushed before they become the head.
     pub fn import_unflushed(
         &self,
         block: Block,
-        senders: Vec<Address>,
+        senders: Option<Vec<Address>>,
     ) -> Result<Imported, ChainError> {
-        self.import_with(block, None, Some(senders), false)
+        self.import_with(block, None, senders, false)
     }
 
     pub(crate) fn import_with(

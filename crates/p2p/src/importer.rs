@@ -154,12 +154,18 @@ fn recover_loop(batches: Receiver<(PeerId, u64, Vec<Block>)>, import: SyncSender
 
 fn import_loop(chain: &Chain, jobs: Receiver<Job>, out: UnboundedSender<Outcome>) {
     for job in jobs {
-        let outcome = match job {
-            Job::Single(origin, block) => import_single(chain, origin, block),
-            Job::Batch(peer, sync, blocks) => import_batch(chain, peer, sync, blocks),
+        let (outcome, single) = match job {
+            Job::Single(origin, block) => (import_single(chain, origin, block), true),
+            Job::Batch(peer, sync, blocks) => (import_batch(chain, peer, sync, blocks), false),
         };
         if out.send(outcome).is_err() {
             return;
+        }
+        // A gossiped block is relayed (on the swarm's task) while it is flushed here.
+        if single {
+            if let Err(e) = chain.flush() {
+                tracing::error!(error = %e, "flushing an imported block");
+            }
         }
     }
 }
@@ -185,10 +191,7 @@ fn senders_of(chain: &Chain, block: &Block) -> Option<Vec<Address>> {
 
 fn import_single(chain: &Chain, origin: Origin, block: Box<Block>) -> Outcome {
     let senders = senders_of(chain, &block);
-    let imported = match senders {
-        Some(s) => chain.import_recovered((*block).clone(), s),
-        None => chain.import_block((*block).clone()),
-    };
+    let imported = chain.import_unflushed((*block).clone(), senders);
     let (result, reason) = match imported {
         Ok(i) => (Ok(i.result), i.reason.map(|r| r.to_string())),
         Err(e) => (Err(e.to_string()), None),
@@ -238,10 +241,7 @@ fn import_run(
     let mut last = None;
     for (block, senders) in blocks {
         let number = block.header.number;
-        let imported = match senders {
-            Some(s) => chain.import_unflushed(block, s),
-            None => chain.import_block(block),
-        };
+        let imported = chain.import_unflushed(block, senders);
         let failed = match imported {
             Ok(i) => match i.result {
                 ImportResult::ImportedBest
